@@ -90,7 +90,6 @@ from sim.catalog.llm_models import ServedModel, llm_architecture
 from sim.physics.roofline import (
     A100_SXM_80GB,
     H100_SXM,
-    H200_SXM,
     AcceleratorSpec,
     DecodeStepLaw,
     ReplicaSpec,
@@ -286,7 +285,6 @@ __all__ = [
     "A100_SXM_80GB_POWER",
     "H100_SXM_POWER",
     "H200_SXM_POWER",
-    "H200_SXM",
     "BatchEnergy",
     "GpuPhasePower",
     "activity",

@@ -23,8 +23,8 @@ P(P+1)/2 positions; a decode step of a sequence whose context (including the new
 attends to c.
 
 * Prefill of prompts P_i (one batched step): compute-bound for all but tiny prompts. Worked number:
-  Llama-2-7B, one 2,048-token prompt on one H100 at eff 1: 2 x 6.48e9 x 2048 + attention
-  = 2.71e13 FLOP -> 27 ms at 989 TFLOP/s, against 13.5 GB / 3.35 TB/s = 4.0 ms of weight reads.
+  Llama-2-7B, one 2,048-token prompt on one H100 at eff 1: 2 x 6.61e9 x 2048 + attention 1.1e12
+  = 2.82e13 FLOP -> 28 ms at 989 TFLOP/s, against 13.2 GB / 3.35 TB/s = 3.9 ms of weight reads.
 * Decode of a batch of b sequences with total context C: reads every weight once (for a
   mixture-of-experts only the experts the batch touches) plus the KV cache of the batch:
 
@@ -422,7 +422,7 @@ class DecodeStepLaw:
         dp, dq = pc - pm, qc - qm
         if dq == 0.0:
             return n_steps, dp >= 0.0
-        root = -dp / dq  # compute - memory changes sign at k = root
+        root = min(max(-dp / dq, -1.0), n_steps + 1.0)  # compute - memory changes sign at k = root
         if dq > 0:  # memory-bound first, compute-bound from ceil(root)
             return min(max(math.ceil(root), 0), n_steps), False
         return min(max(math.floor(root) + 1, 0), n_steps), True  # compute-bound first
@@ -461,11 +461,9 @@ class DecodeStepLaw:
             p, q, offset, remaining = second[0] + second[1] * s, second[1], s, duration_s - time_at_split
         # n steps of (p + comm) + q k, k = 0..n-1:  q/2 n^2 + (p + comm - q/2) n - remaining = 0
         a, b = q / 2.0, p + self.communication_s - q / 2.0
-        if a > 0:
-            guess = (-b + math.sqrt(b * b + 4.0 * a * remaining)) / (2.0 * a)
-        else:
-            guess = remaining / b
-        n = min(max(offset + int(guess), 0), max_steps)
+        denominator = b + math.sqrt(max(b * b + 4.0 * a * remaining, 0.0))  # stable root of a n^2 + b n = r
+        guess = 2.0 * remaining / denominator if denominator > 0 else float(max_steps)
+        n = min(max(offset + int(min(guess, float(max_steps))), 0), max_steps)
         while n < max_steps and self.run_time_s(context_tokens, growth_per_step, n + 1) <= duration_s:
             n += 1
         while n > 0 and self.run_time_s(context_tokens, growth_per_step, n) > duration_s:
