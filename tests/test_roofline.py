@@ -15,6 +15,7 @@ from sim.physics.roofline import (
     H100_SXM,
     DecodeStepLaw,
     ReplicaSpec,
+    RooflineStepCost,
     ServingEfficiency,
     causal_prefill_positions,
     decode_step,
@@ -182,3 +183,15 @@ def test_decode_step_law_matches_decode_step():
         assert law.step(context) == decode_step(r, 64, context)
     with pytest.raises(ValueError):
         decode_step_law(r, 0)
+
+
+@pytest.mark.parametrize("name, tp", [("llama-2-70b", 4), ("mixtral-8x7b", 2), ("gpt-3-175b", 8)])
+def test_step_cost_for_the_batching_model_is_the_roofline(name, tp):
+    r = replica(name, tp=tp, efficiency=ServingEfficiency())
+    cost = RooflineStepCost(r)
+    for prompts in ([17], [512, 2048, 3], [1] * 40):
+        assert cost.prefill_cost(prompts) == pytest.approx(prefill_step(r, prompts), rel=1e-12)
+    assert cost.decode_step_law(32) is cost.decode_step_law(32)
+    assert cost.decode_step_law(32) == decode_step_law(r, 32)
+    with pytest.raises(ValueError):
+        cost.prefill_cost([])

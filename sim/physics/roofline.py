@@ -64,7 +64,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 from sim.catalog.llm_models import LlmArchitecture, ServedModel
 from sim.units import BYTES_PER_GB, BYTES_PER_GIB, FLOP_PER_TFLOP
@@ -310,9 +310,8 @@ def weight_bytes_read(model: ServedModel, tokens: float) -> float:
     return params * model.weights.bytes_per_element
 
 
-@dataclass(frozen=True)
-class StepTime:
-    """Duration of one engine step and its parts [s].
+class StepTime(NamedTuple):
+    """Duration of one engine step and its parts [s] (an immutable result record).
 
     `time_s = max(compute_s, memory_s) + communication_s`. `compute_s` is the time the tensor cores
     need at the stated efficiency: the power model uses compute_s / time_s as the compute-busy fraction.
@@ -431,10 +430,18 @@ class DecodeStepLaw:
         """Duration of n consecutive steps starting at total context C, C growing each step [s]."""
         if n_steps <= 0:
             return 0.0
-        pc, qc, pm, qm = self._lines(context_tokens, growth_per_step)
+        pc = self.compute_fixed_s + self.compute_per_token_s * context_tokens
+        qc = self.compute_per_token_s * growth_per_step
+        pm = self.memory_fixed_s + self.memory_per_token_s * context_tokens
+        qm = self.memory_per_token_s * growth_per_step
         s, compute_first = self._split(pc, qc, pm, qm, n_steps)
-        first, second = ((pc, qc), (pm, qm)) if compute_first else ((pm, qm), (pc, qc))
-        return (self._series(*first, 0, s) + self._series(*second, s, n_steps)
+        if compute_first:
+            p1, q1, p2, q2 = pc, qc, pm, qm
+        else:
+            p1, q1, p2, q2 = pm, qm, pc, qc
+        rest = n_steps - s
+        # sum_{k<s} (p1 + q1 k) + sum_{s<=k<n} (p2 + q2 k) + n x comm
+        return (s * p1 + q1 * s * (s - 1) / 2.0 + rest * p2 + q2 * rest * (s + n_steps - 1) / 2.0
                 + n_steps * self.communication_s)
 
     def run_compute_s(self, context_tokens: float, growth_per_step: float, n_steps: int) -> float:
@@ -504,14 +511,40 @@ def decode_step_law(replica: ReplicaSpec, batch_size: int) -> DecodeStepLaw:
     return DecodeStepLaw(compute_fixed, compute_per_token, memory_fixed, memory_per_token, communication)
 
 
-@dataclass(frozen=True)
 class RooflineStepCost:
-    """Step costs of a replica from the roofline: what `sim.workloads.batching` consumes."""
+    """Step costs of a replica from the roofline: what `sim.workloads.batching` consumes.
 
-    replica: ReplicaSpec
+    Same numbers as `prefill_step` and `decode_step_law`, with the replica's constants computed once
+    and the decode law of each batch size kept (the replica asks for them at every event).
+    """
+
+    def __init__(self, replica: ReplicaSpec):
+        self.replica = replica
+        arch = replica.architecture
+        self._per_token_s = _compute_s(replica, forward_flops(arch, 1.0, 0.0))
+        self._per_position_s = _compute_s(replica, forward_flops(arch, 0.0, 1.0))
+        self._kv_write_s = _memory_s(replica, replica.kv_bytes_per_token)
+        self._dense_weights_s = (None if arch.is_mixture_of_experts
+                                 else _memory_s(replica, weight_bytes_read(replica.model, 1.0)))
+        self._laws: dict[int, DecodeStepLaw] = {}
 
     def prefill_cost(self, prompt_tokens: Sequence[int]) -> StepTime:
-        return prefill_step(self.replica, prompt_tokens)
+        tokens = 0
+        positions = 0
+        for p in prompt_tokens:
+            tokens += p
+            positions += p * (p + 1) // 2
+        if tokens <= 0:
+            raise ValueError("a prefill step needs at least one prompt token")
+        compute = self._per_token_s * tokens + self._per_position_s * positions
+        weights = (self._dense_weights_s if self._dense_weights_s is not None
+                   else _memory_s(self.replica, weight_bytes_read(self.replica.model, tokens)))
+        memory = weights + self._kv_write_s * tokens
+        communication = _communication_s(self.replica, tokens)
+        return StepTime(max(compute, memory) + communication, compute, memory, communication)
 
     def decode_step_law(self, batch_size: int) -> DecodeStepLaw:
-        return decode_step_law(self.replica, batch_size)
+        law = self._laws.get(batch_size)
+        if law is None:
+            law = self._laws[batch_size] = decode_step_law(self.replica, batch_size)
+        return law

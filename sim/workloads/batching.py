@@ -1,9 +1,9 @@
 """A continuous-batching replica as a pure state machine that jumps from event to event.
 
 The replica (one model on its GPUs) holds a FIFO waiting queue and a running batch. Its engine runs
-in steps ("iterations", Yu et al. 2022, Orca, OSDI) under this scheduling rule, the one vLLM's
-default scheduler follows (Kwon et al. 2023, SOSP, "Efficient Memory Management for Large Language
-Model Serving with PagedAttention"; first-come-first-served, prefill first, no chunked prefill):
+in steps ("iterations", Yu et al. 2022, Orca, OSDI) under this scheduling rule, the one of vLLM's
+original scheduler (Kwon et al. 2023, SOSP, "Efficient Memory Management for Large Language Model
+Serving with PagedAttention"; first-come-first-served, prefill first, no chunked prefill):
 
 1. At every step boundary, admit requests from the head of the queue, in arrival order, while the
    running batch has fewer than `max_batch_size` sequences, the KV cache can hold the head's
@@ -39,10 +39,10 @@ per prefill end and per completion, never one per decode step:
 
 `advance_to` returns contiguous `PhaseSegment`s (prefill, decode, idle) covering the elapsed time
 exactly, each with its tensor-core time, so GPU energy follows exactly from
-`GpuPhasePower.busy_energy_j(duration, compute)` (power is linear in compute time). Within one decode
-run the compute time is spread evenly over the run, i.e. the replica draws the run's mean power
-from its start to its end: the energy of every run is exact, and a run cut by an output-interval
-boundary splits its energy in proportion to time. Each completed request carries the busy and
+`GpuPhasePower.busy_energy_j(duration, compute)` (power is linear in compute time). Compute time is
+counted step by step (a step in progress pro rata to its elapsed part), so a segment never holds
+more compute than time, and a meter that draws each segment's mean power integrates every step's
+energy exactly, wherever the driver happens to look. Each completed request carries the busy and
 compute time attributed to it: a prefill step is shared in proportion to prompt tokens, a decode
 step equally among the sequences in it; the shares add up to the busy time of the replica.
 """
@@ -53,7 +53,7 @@ import heapq
 import math
 from collections import deque
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import NamedTuple, Protocol, Sequence
 
 from sim.physics.roofline import DecodeStepLaw, StepTime
 
@@ -140,8 +140,7 @@ class Request:
         return self.prompt_tokens + self.output_tokens
 
 
-@dataclass(frozen=True)
-class PhaseSegment:
+class PhaseSegment(NamedTuple):
     """[start_s, end_s) spent in one phase; `compute_s` of it is tensor-core time [s].
 
     `sequences` is the number of sequences the phase worked on (prefilled or decoded; 0 when idle).
@@ -158,14 +157,12 @@ class PhaseSegment:
         return self.end_s - self.start_s
 
 
-@dataclass(frozen=True)
-class FirstToken:
+class FirstToken(NamedTuple):
     request_id: int
     at_s: float
 
 
-@dataclass(frozen=True)
-class CompletedRequest:
+class CompletedRequest(NamedTuple):
     """A finished request: instants [s] and the replica time attributed to it [s].
 
     first_token_s is NaN for a request with no output token.
@@ -282,9 +279,8 @@ class _DecodeRun:
         self.compute_total_s = self.law.run_compute_s(self.context_tokens, self.size, n_steps)
 
     def compute_by_s(self, t_s: float) -> float:
-        """Compute time by t_s, spread evenly over the run (the run's power is its mean power)."""
-        fraction = (t_s - self.start_s) / (self.end_s - self.start_s)
-        return self.compute_total_s * min(max(fraction, 0.0), 1.0)
+        """Tensor-core time of the run up to t_s, step by step (the step in progress pro rata)."""
+        return self.law.compute_by_s(self.context_tokens, self.size, t_s - self.start_s, self.n_steps)
 
     def cut_after_step_in_progress(self, t_s: float) -> None:
         """End the run at the first step boundary at or after t_s."""
