@@ -26,7 +26,8 @@ ASSUMED: of 16, 32, 48 and 64 it is the one with which the model best reproduces
 power measurements below (so those are not fully independent checks of this one choice). The
 roofline (default efficiencies) gives u = 0.12 there on H100 and 0.25 on A100, hence a_mem = 0.42
 (H100, P_mem = 335 W) and 0.41 (A100, P_mem = 201 W). Checks (tests/test_inference_power.py):
-* A100, batch 1: ML.ENERGY measured 194 W for Llama-2-7B (below); the model gives 203 W.
+* A100, batch 1: ML.ENERGY measured 194 W for Llama-2-7B (below); the model gives 203 W (the
+  40 GB part is given the 80 GB part's Splitwise idle and TDP, both 400 W boards).
 * H100: ML.ENERGY v3.0 measured per-GPU power for Llama-3.1-70B on 4 x H100 of 500, 546 and 589 W
   at batch 64, 128 and 256 (figure "llama-power" of the post cited in (b) below); the model gives
   470, 539 and 609 W for the chat workload below.
@@ -77,9 +78,10 @@ Llama-2-70B, 8 x H100, batch 256 / 512                            0.47 / 0.44 J
     SVG's vector coordinates): 2.09 J at batch 16, 0.80 J at 64, 0.56 J at 128, 0.48 J at 256,
     0.42 J at 512. Llama-3.1-70B has Llama-2-70B's shapes with a 4 x larger vocabulary (the model
     gives 0.7 % more for it).
-Samsi et al. 2023 ("From Words to Watts", IEEE HPEC) report about 3-4 J per output token for
-LLaMA-65B on V100/A100 with an unoptimised stack. Every row falls as the batch grows, as the
-measurements do. The table is recomputed by tests/test_inference_power.py.
+Samsi et al. 2023 ("From Words to Watts", IEEE HPEC, arXiv:2310.03003) report about 3-4 J per
+output token for LLaMA-65B on V100/A100 with an unoptimised stack (read in a summary of the paper,
+not in the paper). Every row falls as the batch grows, as the measurements do. The rows marked
+(a) and (b) and the headline figures are checked by tests/test_inference_power.py.
 """
 
 from __future__ import annotations
