@@ -32,6 +32,19 @@ def _fmt(value: float, digits: int = 1) -> str:
     return f"{value:,.{digits}f}"
 
 
+def format_energy(energy_kwh: float) -> str:
+    """kWh below 1 MWh, MWh below 1 GWh, GWh above: the unit a reader expects at that size."""
+    if abs(energy_kwh) < 1_000:
+        return f"{energy_kwh:,.1f} kWh"
+    if abs(energy_kwh) < 1_000_000:
+        return f"{energy_kwh / 1_000:,.1f} MWh"
+    return f"{energy_kwh / 1_000_000:,.2f} GWh"
+
+
+def format_carbon(carbon_kg: float) -> str:
+    return f"{carbon_kg:,.1f} kgCO2e" if abs(carbon_kg) < 1_000 else f"{carbon_kg / 1_000:,.1f} tCO2e"
+
+
 def print_summary(summary: dict, out_dir: Path, files: tuple[str, ...], stream=sys.stdout) -> None:
     simulated_d = summary["simulated_s"] / 86_400
     pue = summary["pue"]
@@ -39,10 +52,10 @@ def print_summary(summary: dict, out_dir: Path, files: tuple[str, ...], stream=s
         f"sim {summary['sim_version']}: {summary['scenario']} (seed {summary['seed']})",
         f"  simulated      {_fmt(simulated_d, 2)} days  ({summary['start']} to {summary['end']})",
         f"  GPUs           {summary['gpus']:,} in {summary['nodes']:,} nodes; {_fmt(summary['gpu_hours'], 0)} GPU-hours of jobs",
-        f"  IT energy      {_fmt(summary['it_energy_kwh'] / 1000, 1)} MWh",
-        f"  facility       {_fmt(summary['facility_energy_kwh'] / 1000, 1)} MWh   PUE {pue:.3f}" if pue else
-        f"  facility       {_fmt(summary['facility_energy_kwh'] / 1000, 1)} MWh",
-        f"  carbon         {_fmt(summary['carbon_kg'] / 1000, 1)} tCO2e (operational, location-based)",
+        f"  IT energy      {format_energy(summary['it_energy_kwh'])}",
+        f"  facility       {format_energy(summary['facility_energy_kwh'])}"
+        + (f"   PUE {pue:.3f}" if pue else ""),
+        f"  carbon         {format_carbon(summary['carbon_kg'])} (operational, location-based)",
         f"  wall time      {summary['wall_s']:.2f} s, {summary['events']:,} events",
         f"  wrote          {out_dir}/ ({', '.join(files)})",
     ]

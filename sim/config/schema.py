@@ -288,10 +288,18 @@ class TrainingJobSpec(StrictModel):
 
 
 # ------------------------------------------------------------------------------------------ output
+def _at_least_one_second(value: float) -> float:
+    if value < 1.0:
+        raise ValueError(f"expected a duration of at least 1 s, got {value:g} s")
+    return value
+
+
 class OutputSection(StrictModel):
     """[output]: the time-series resolution."""
 
-    interval: DurationS = Field(3600.0, ge=1.0, description="Output interval of timeseries.parquet (>= 1 s).")
+    interval: Annotated[DurationS, AfterValidator(_at_least_one_second)] = Field(
+        3600.0, description="Output interval of timeseries.parquet (>= 1 s)."
+    )
 
 
 # ----------------------------------------------------------------------------------------- the run
