@@ -1,89 +1,68 @@
-"""Command line: `python -m sim SCENARIO.toml [--out DIR] [--set key=value ...] [--force]`."""
+"""Command line: `python -m sim [COMMAND] ...`; without a command, `run` a scenario.
+
+    python -m sim SCENARIO.toml [--out DIR] [--set key=value ...] [--force]
+    python -m sim COMMAND --help
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
-from pathlib import Path
 
 from sim import __version__
 from sim.errors import SimInputError
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+# name -> module under sim.commands. Each capability adds its own line and its own module.
+COMMANDS: dict[str, str] = {
+    "run": "run",
+}
 
 
-def _run_parser() -> argparse.ArgumentParser:
+def _command_module(name: str):
+    return importlib.import_module(f"sim.commands.{COMMANDS[name]}")
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m sim",
-        description="Simulate the energy and carbon of an AI data center from a scenario file.",
-        epilog="example: python -m sim scenarios/gpt3.toml --set grid.carbon_intensity_g_per_kwh=20 --out outputs/gpt3-quebec",
+        description="Simulate the energy, carbon and water of an AI data center, hour by hour.",
+        epilog="without a command, `run` is meant: python -m sim scenarios/gpt3.toml",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("scenario", type=Path, help="scenario TOML file")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="run directory (default: outputs/<scenario file stem>/)")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a scenario key, e.g. --set cluster.nodes=64 (repeatable)")
-    parser.add_argument("--force", action="store_true", help="replace an existing run directory")
     parser.add_argument("--version", action="version", version=f"sim {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        module = _command_module(name)
+        doc = (module.__doc__ or "").strip().splitlines()
+        example = getattr(module, "EXAMPLE", "")
+        command = sub.add_parser(
+            name, help=doc[0] if doc else "", description=(module.__doc__ or "").strip(),
+            epilog=f"example: {example}" if example else None,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.add_arguments(command)
+        command.set_defaults(handler=module.run)
     return parser
-
-
-def _fmt(value: float, digits: int = 1) -> str:
-    return f"{value:,.{digits}f}"
-
-
-def format_energy(energy_kwh: float) -> str:
-    """kWh below 1 MWh, MWh below 1 GWh, GWh above: the unit a reader expects at that size."""
-    if abs(energy_kwh) < 1_000:
-        return f"{energy_kwh:,.1f} kWh"
-    if abs(energy_kwh) < 1_000_000:
-        return f"{energy_kwh / 1_000:,.1f} MWh"
-    return f"{energy_kwh / 1_000_000:,.2f} GWh"
-
-
-def format_carbon(carbon_kg: float) -> str:
-    return f"{carbon_kg:,.1f} kgCO2e" if abs(carbon_kg) < 1_000 else f"{carbon_kg / 1_000:,.1f} tCO2e"
-
-
-def print_summary(summary: dict, out_dir: Path, files: tuple[str, ...], stream=sys.stdout) -> None:
-    simulated_d = summary["simulated_s"] / 86_400
-    pue = summary["pue"]
-    lines = [
-        f"sim {summary['sim_version']}: {summary['scenario']} (seed {summary['seed']})",
-        f"  simulated      {_fmt(simulated_d, 2)} days  ({summary['start']} to {summary['end']})",
-        f"  GPUs           {summary['gpus']:,} in {summary['nodes']:,} nodes; {_fmt(summary['gpu_hours'], 0)} GPU-hours of jobs",
-        f"  IT energy      {format_energy(summary['it_energy_kwh'])}",
-        f"  facility       {format_energy(summary['facility_energy_kwh'])}"
-        + (f"   PUE {pue:.3f}" if pue else ""),
-        f"  carbon         {format_carbon(summary['carbon_kg'])} (operational, location-based)",
-        f"  wall time      {summary['wall_s']:.2f} s, {summary['events']:,} events",
-        f"  wrote          {out_dir}/ ({', '.join(files)})",
-    ]
-    for warning in summary.get("warnings", []):
-        lines.append(f"  warning: {warning}")
-    print("\n".join(lines), file=stream)
-
-
-def run_command(argv: list[str]) -> int:
-    args = _run_parser().parse_args(argv)
-    from sim.config import load_scenario
-    from sim.runner import DEFAULT_OUTPUT_ROOT, run_to_directory
-
-    scenario = load_scenario(args.scenario, args.overrides)
-    out_dir = args.out if args.out is not None else DEFAULT_OUTPUT_ROOT / args.scenario.stem
-    written = run_to_directory(scenario, out_dir, force=args.force)
-    print_summary(written.result.summary, out_dir, written.files)
-    return EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and not argv[0].startswith("-") and argv[0] not in COMMANDS:
+        argv = ["run", *argv]  # `python -m sim SCENARIO.toml` means `run`
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "handler", None) is None:
+        parser.print_help()
+        return EXIT_BAD_INPUT
     try:
-        return run_command(argv)
+        return args.handler(args)
     except SimInputError as exc:
         for message in exc.messages:
             print(f"error: {message}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print("interrupted: nothing was written", file=sys.stderr)
-        return 130
+        print("interrupted: stopped cleanly, nothing half-written was left", file=sys.stderr)
+        return EXIT_INTERRUPTED

@@ -27,6 +27,25 @@ UNATTRIBUTED = "unattributed"
 
 
 @dataclass(frozen=True)
+class EnergySignal:
+    """A grid signal that weighs facility energy: carbon intensity, marginal intensity, price, water.
+
+    Over every stretch of constant value the meter accumulates facility_kwh x value; the amount is
+    that integral x `amount_per_rate_kwh` (e.g. g -> kg for carbon: 1/1000).
+    """
+
+    key: str
+    rate_column: str
+    amount_column: str
+    amount_per_rate_kwh: float
+    rate_unit: str = ""
+    amount_unit: str = ""
+
+
+CARBON = EnergySignal("carbon", "carbon_intensity_g_per_kwh", "carbon_kg", 1.0 / 1000.0, "gCO2e/kWh", "kgCO2e")
+
+
+@dataclass(frozen=True)
 class FacilityDraw:
     """Facility power beyond IT at one instant [W], with an optional breakdown by equipment."""
 
@@ -55,11 +74,16 @@ class BinRecord:
     cooling_energy_j: float
     power_loss_energy_j: float
     misc_energy_j: float
-    carbon_g: float
     water_l: float
-    intensity_time_integral: float  # (gCO2e/kWh) x s
     ambient_time_integral: float  # C x s
     part_energy_j: dict[str, float]
+    # per signal key: facility kWh x rate, and rate x s (for the time mean when no energy flowed)
+    signal_energy_integral: dict[str, float]
+    signal_time_integral: dict[str, float]
+
+    @property
+    def carbon_g(self) -> float:
+        return self.signal_energy_integral.get(CARBON.key, 0.0)
 
     @property
     def interval_s(self) -> float:
@@ -80,8 +104,12 @@ class OwnerTotals:
 
     channel_energy_j: list[float] = field(default_factory=lambda: [0.0] * len(IT_CHANNELS))
     facility_energy_j: float = 0.0
-    carbon_g: float = 0.0
     water_l: float = 0.0
+    signal_energy_integral: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def carbon_g(self) -> float:
+        return self.signal_energy_integral.get(CARBON.key, 0.0)
 
     @property
     def it_energy_j(self) -> float:
@@ -121,6 +149,7 @@ class Meter:
         intensity_g_per_kwh: float = 0.0,
         weather: object | None = None,
         ambient_c: float = math.nan,
+        signals: tuple[EnergySignal, ...] = (),
     ):
         if not bin_s > 0:
             raise ValueError("bin_s must be positive")
@@ -128,7 +157,9 @@ class Meter:
         self.facility = facility
         self.on_bin = on_bin
         self.now_s = 0.0
-        self.intensity_g_per_kwh = float(intensity_g_per_kwh)
+        self.signals: tuple[EnergySignal, ...] = (CARBON, *(sig for sig in signals if sig.key != CARBON.key))
+        self.signal_values: dict[str, float] = {sig.key: 0.0 for sig in self.signals}
+        self.signal_values[CARBON.key] = float(intensity_g_per_kwh)
         self.weather = weather
         self.ambient_c = float(ambient_c)
         self._loads: list[Load] = []
@@ -187,9 +218,19 @@ class Meter:
         self._changes_since_refresh = 0
 
     # --------------------------------------------------------------- signals
-    def set_intensity(self, now_s: float, intensity_g_per_kwh: float) -> None:
+    def set_signal(self, key: str, now_s: float, value: float) -> None:
+        """Integrate up to `now_s`, then give energy signal `key` its new rate."""
         self.advance(now_s)
-        self.intensity_g_per_kwh = float(intensity_g_per_kwh)
+        if key not in self.signal_values:
+            raise KeyError(f"unknown energy signal {key!r}")
+        self.signal_values[key] = float(value)
+
+    def set_intensity(self, now_s: float, intensity_g_per_kwh: float) -> None:
+        self.set_signal(CARBON.key, now_s, intensity_g_per_kwh)
+
+    @property
+    def intensity_g_per_kwh(self) -> float:
+        return self.signal_values[CARBON.key]
 
     def set_weather(self, now_s: float, weather: object, ambient_c: float) -> None:
         self.advance(now_s)
@@ -247,9 +288,11 @@ class Meter:
         for name, part_w in draw.parts_w:
             b.part_energy_j[name] = b.part_energy_j.get(name, 0.0) + part_w * dt_s
         facility_e = it_e + cooling_e + loss_e + misc_e
-        carbon_g = facility_e / J_PER_KWH * self.intensity_g_per_kwh
-        b.carbon_g += carbon_g
-        b.intensity_time_integral += self.intensity_g_per_kwh * dt_s
+        facility_kwh = facility_e / J_PER_KWH
+        weighted = {key: facility_kwh * value for key, value in self.signal_values.items()}
+        for key, value in self.signal_values.items():
+            b.signal_energy_integral[key] += weighted[key]
+            b.signal_time_integral[key] += value * dt_s
         b.ambient_time_integral += self.ambient_c * dt_s
 
         # Attribution: each owner gets its own IT energy plus a share of the overhead, the carbon and
@@ -268,20 +311,24 @@ class Meter:
                     totals.channel_energy_j[i] += e
                 share = own_it_e / it_e
                 totals.facility_energy_j += facility_e * share
-                totals.carbon_g += carbon_g * share
                 totals.water_l += water_l * share
+                for key, amount in weighted.items():
+                    totals.signal_energy_integral[key] = totals.signal_energy_integral.get(key, 0.0) + amount * share
         elif facility_e > 0:
             totals = self._owners.setdefault(UNATTRIBUTED, OwnerTotals())
             totals.facility_energy_j += facility_e
-            totals.carbon_g += carbon_g
             totals.water_l += water_l
+            for key, amount in weighted.items():
+                totals.signal_energy_integral[key] = totals.signal_energy_integral.get(key, 0.0) + amount
 
     def _new_bin(self, index: int) -> BinRecord:
         return BinRecord(
             start_s=index * self.bin_s, end_s=(index + 1) * self.bin_s,
             channel_energy_j=[0.0] * len(IT_CHANNELS), cooling_energy_j=0.0, power_loss_energy_j=0.0,
-            misc_energy_j=0.0, carbon_g=0.0, water_l=0.0, intensity_time_integral=0.0,
-            ambient_time_integral=0.0, part_energy_j={name: 0.0 for name in self.facility.part_names},
+            misc_energy_j=0.0, water_l=0.0, ambient_time_integral=0.0,
+            part_energy_j={name: 0.0 for name in self.facility.part_names},
+            signal_energy_integral={sig.key: 0.0 for sig in self.signals},
+            signal_time_integral={sig.key: 0.0 for sig in self.signals},
         )
 
     def _close_bin(self, end_s: float) -> None:
