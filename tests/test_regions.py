@@ -11,7 +11,7 @@ import pytest
 from sim.errors import SimInputError
 from sim.timeseries.grid_files import read_signal
 from sim.timeseries.regions import REGIONS, get_region, region_names, regional_profile
-from sim.units import S_PER_DAY, S_PER_H
+from sim.units import G_PER_KG, KG_PER_T, S_PER_DAY, S_PER_H
 
 UTC = timezone.utc
 
@@ -47,7 +47,8 @@ def test_published_annual_means(name, published):
 
 def test_us_average_is_eia_2022_tons_over_kwh():
     # EIA FAQ: 1,650 million metric tons CO2 / 4,230,672 million kWh (2022)
-    assert get_region("us-average").annual_mean_g_per_kwh == round(1650e6 * 1e6 / (4_230_672e6), 1)
+    co2_g = 1650e6 * KG_PER_T * G_PER_KG
+    assert get_region("us-average").annual_mean_g_per_kwh == round(co2_g / 4_230_672e6, 1)
 
 
 @pytest.mark.parametrize(

@@ -56,7 +56,7 @@ import numpy as np
 
 from sim.errors import DataFileError
 from sim.timeseries.series import StepSeries, from_epoch_s
-from sim.units import S_PER_H
+from sim.units import S_PER_DAY, S_PER_H, S_PER_MIN
 
 CARBON_INTENSITY_NAME = "carbon_intensity_g_per_kwh"
 CARBON_INTENSITY_UNIT = "gCO2e/kWh"
@@ -489,7 +489,7 @@ def _fill_missing(
         lines = np.insert(lines, positions, np.repeat([r[0] for r in missing_runs], [r[1] for r in missing_runs]))
         total = sum(r[1] for r in missing_runs)
         listed = "; ".join(
-            f"{r[1]} x {r[2] / 60:g} min after {where} {r[0]}" for r in missing_runs[:_MAX_LISTED]
+            f"{r[1]} x {r[2] / S_PER_MIN:g} min after {where} {r[0]}" for r in missing_runs[:_MAX_LISTED]
         )
         more = f" and {len(missing_runs) - _MAX_LISTED} more gaps" if len(missing_runs) > _MAX_LISTED else ""
         notes.append(f"{total} missing timestamp(s) put back at the local step ({listed}{more})")
@@ -525,7 +525,7 @@ def _fill_missing(
 
 # ------------------------------------------------------------------------------------------- extension
 
-WEEK_S = 7.0 * 24.0 * S_PER_H
+WEEK_S = 7.0 * S_PER_DAY
 
 
 def cover_run(series: StepSeries, start_epoch_s: float, end_epoch_s: float) -> tuple[StepSeries, str | None]:
@@ -568,9 +568,9 @@ def cover_run(series: StepSeries, start_epoch_s: float, end_epoch_s: float) -> t
         shifts = period_s * np.arange(1, repeats + 1)
         edges = np.concatenate([series.edges_epoch_s] + [seg_t + s for s in shifts])
         values = np.concatenate([series.values] + [seg_v] * repeats)
-        drift_days = (span_s - period_s) / (24.0 * S_PER_H)
+        drift_days = (span_s - period_s) / S_PER_DAY
         rule = (
-            f"its last {period_s / WEEK_S:g} weeks ({period_s / (24.0 * S_PER_H):g} days) are repeated {repeats} time(s), "
+            f"its last {period_s / WEEK_S:g} weeks ({period_s / S_PER_DAY:g} days) are repeated {repeats} time(s), "
             f"aligned by weekday and hour; seasons drift by {drift_days:g} day(s) per repeat"
         )
     keep = edges < end_epoch_s

@@ -31,7 +31,7 @@ import numpy as np
 from sim.errors import SimInputError
 from sim.timeseries.grid_files import CARBON_INTENSITY_NAME, CARBON_INTENSITY_UNIT
 from sim.timeseries.series import StepSeries, to_epoch_s
-from sim.units import S_PER_H
+from sim.units import S_PER_DAY, S_PER_H
 
 # Days per month of a non-leap year: the weights of the monthly factors.
 _DAYS_PER_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=float)
@@ -242,7 +242,7 @@ def regional_profile(name: str, start: datetime | float, end: datetime | float) 
     first_s = np.floor(start_s / S_PER_H) * S_PER_H
     last_s = np.ceil(end_s / S_PER_H) * S_PER_H
     edges_s = np.arange(first_s, last_s, S_PER_H)
-    hours = ((edges_s % (24 * S_PER_H)) // S_PER_H).astype(int)
+    hours = ((edges_s % S_PER_DAY) // S_PER_H).astype(int)
     months = edges_s.astype("datetime64[s]").astype("datetime64[M]").astype(np.int64) % 12  # 0 = January
     values = region.annual_mean_g_per_kwh * region.diurnal[hours] * region.monthly[months]
     return StepSeries(
