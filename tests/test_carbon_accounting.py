@@ -55,7 +55,7 @@ def test_hourly_matching_worked_example():
 energies = st.lists(st.floats(0, 1e9), min_size=1, max_size=48)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(data=st.data(), energy=energies)
 def test_full_hourly_matching_is_zero(data, energy):
     energy = np.array(energy)
@@ -67,7 +67,7 @@ def test_full_hourly_matching_is_zero(data, energy):
     assert annual_matched_carbon_kg(energy, float((energy + surplus).sum()), intensity) == 0.0
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(data=st.data(), energy=energies)
 def test_orderings_of_the_three_methods(data, energy):
     energy = np.array(energy)

@@ -31,7 +31,9 @@ Rules (each application is written into the StepSeries ``notes``):
   back is refused with both lines named.
 - Resolution: steps may vary (hourly, 15 min, mixed). An interval is a GAP (missing rows) when it is at
   least 1.5 times the local step, the commonest interval among the 6 on either side of it (ties: the
-  shorter); the missing instants are put back at the local step.
+  shorter); the missing instants are put back at the local step. Limit: where most points of a
+  stretch are missing in alternation (every other 15-min point for hours), the stretch reads as a
+  coarser resolution and its values are held, not interpolated.
 - Blanks and gaps are filled by LINEAR INTERPOLATION IN TIME between the nearest valid values before
   and after. A run of missing data longer than ``max_gap_s`` (default 6 h) is refused. Blank rows at the
   very start or end of the file are dropped (the span shrinks), never invented.
