@@ -124,3 +124,27 @@ def test_default_output_directory_is_outputs_slash_stem(tmp_path):
     result = run_cli(str(scenario), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "outputs" / "mine" / "summary.json").is_file()
+
+
+def test_malformed_carbon_intensity_csv_names_file_and_line(tmp_path):
+    csv = tmp_path / "ci.csv"
+    csv.write_text("timestamp,value\n2023-06-01T00:00:00Z,300\n2023-06-01T01:00:00Z,lots\n2023-06-01T02:00:00Z,280\n")
+    out = tmp_path / "run"
+    result = run_cli(QUICKSTART, "--out", str(out), "--set", f"grid.carbon_intensity_file='{csv}'")
+    assert result.returncode == 2
+    assert "ci.csv:3" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_hourly_carbon_file_wakes_the_run_at_its_steps(shared_data, tmp_path):
+    out = tmp_path / "run"
+    result = run_cli(QUICKSTART, "--out", str(out),
+                     "--set", f"grid.carbon_intensity_file='{shared_data / 'US-CAL-CISO_2023_hourly.csv'}'")
+    assert result.returncode == 0, result.stderr
+    summary, ts, _ = read_run(out)
+    # hourly intensities are all different: the 15-min rows of each hour share one value, hours differ
+    hourly = ts.set_index("timestamp").carbon_intensity_g_per_kwh.resample("1h").first()
+    assert hourly.nunique() > 5
+    np.testing.assert_allclose(ts.carbon_kg, ts.facility_kwh * ts.carbon_intensity_g_per_kwh / 1000, rtol=REL)
+    assert ts.carbon_kg.sum() == pytest.approx(summary["carbon_kg"], rel=REL)
