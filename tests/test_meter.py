@@ -126,3 +126,16 @@ def test_constant_sums_do_not_drift_after_many_changes():
     meter.finish(20_000.0)
     assert meter.it_power_w == 0.0
     assert ConstantPower(0.0).energy_j(0, 1) == 0.0
+
+
+def test_piecewise_plan_is_integrated_exactly_and_replaced_from_the_change_on():
+    from sim.engine.profiles import PiecewisePower
+
+    meter, bins = make_meter(bin_s=10.0)
+    load = meter.load("gpu", "replica")
+    load.set_profile(0.0, PiecewisePower((0.0, 2.0, 6.0), (700.0, 380.0, 75.0)))  # prefill, decode, idle
+    load.set_profile(8.0, PiecewisePower((8.0, 9.0), (700.0, 380.0)))  # a new arrival re-plans at 8 s
+    meter.finish(20.0)
+    expected = 700 * 2 + 380 * 4 + 75 * 2 + 700 * 1 + 380 * 11
+    assert sum(b.channel_energy_j[0] for b in bins) == pytest.approx(expected)
+    assert bins[0].channel_energy_j[0] == pytest.approx(700 * 2 + 380 * 4 + 75 * 2 + 700 * 1 + 380 * 1)

@@ -74,3 +74,41 @@ class PeriodicPower:
 
     def energy_j(self, start_s: float, end_s: float) -> float:
         return self._cumulative_j(end_s) - self._cumulative_j(start_s)
+
+
+@dataclass(frozen=True)
+class PiecewisePower:
+    """A planned schedule: `powers_w[i]` on `[edges_s[i], edges_s[i+1])`, the last power from the last edge on.
+
+    For a component whose next phases are known when it changes state (an inference replica that will
+    prefill, then decode until its next completion): one call sets the whole plan, and a later change
+    simply replaces it from that instant on. Before `edges_s[0]` the first power holds.
+    """
+
+    edges_s: tuple[float, ...]
+    powers_w: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.edges_s) != len(self.powers_w) or not self.edges_s:
+            raise ValueError("a piecewise profile needs one power per edge, at least one")
+        if any(b < a for a, b in zip(self.edges_s, self.edges_s[1:])):
+            raise ValueError("piecewise profile edges must be non-decreasing")
+        energies = [0.0]
+        for i in range(len(self.edges_s) - 1):
+            energies.append(energies[-1] + self.powers_w[i] * (self.edges_s[i + 1] - self.edges_s[i]))
+        object.__setattr__(self, "_cum_energy_j", tuple(energies))
+
+    @property
+    def mean_power_w(self) -> float:
+        """Heat load seen by the facility: the power planned right now (the first segment)."""
+        return self.powers_w[0]
+
+    def _cumulative_j(self, t_s: float) -> float:
+        edges = self.edges_s
+        if t_s <= edges[0]:
+            return self.powers_w[0] * (t_s - edges[0])
+        i = int(np.searchsorted(edges, t_s, side="right")) - 1
+        return self._cum_energy_j[i] + self.powers_w[i] * (t_s - edges[i])
+
+    def energy_j(self, start_s: float, end_s: float) -> float:
+        return self._cumulative_j(end_s) - self._cumulative_j(start_s)
