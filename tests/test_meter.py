@@ -139,3 +139,11 @@ def test_piecewise_plan_is_integrated_exactly_and_replaced_from_the_change_on():
     expected = 700 * 2 + 380 * 4 + 75 * 2 + 700 * 1 + 380 * 11
     assert sum(b.channel_energy_j[0] for b in bins) == pytest.approx(expected)
     assert bins[0].channel_energy_j[0] == pytest.approx(700 * 2 + 380 * 4 + 75 * 2 + 700 * 1 + 380 * 1)
+
+
+def test_fixed_pue_holds_in_every_interval_even_when_bins_cut_iterations():
+    meter, bins = make_meter(bin_s=5.0, pue=1.3)
+    meter.load("gpu", "j").set_profile(0.0, PeriodicPower(0.0, (2.0, 1.0), (300.0, 60.0)))
+    meter.finish(31.0)
+    for b in bins:
+        assert b.facility_energy_j == pytest.approx(1.3 * b.it_energy_j, rel=1e-12)
