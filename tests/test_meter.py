@@ -126,6 +126,7 @@ def test_constant_sums_do_not_drift_after_many_changes():
     meter.finish(20_000.0)
     assert meter.it_power_w == 0.0
     assert ConstantPower(0.0).energy_j(0, 1) == 0.0
+<<<<<<< HEAD
 
 
 def test_piecewise_plan_is_integrated_exactly_and_replaced_from_the_change_on():
@@ -147,3 +148,5 @@ def test_fixed_pue_holds_in_every_interval_even_when_bins_cut_iterations():
     meter.finish(31.0)
     for b in bins:
         assert b.facility_energy_j == pytest.approx(1.3 * b.it_energy_j, rel=1e-12)
+=======
+>>>>>>> parent of 3dd2ba9 (PiecewisePower: a planned schedule of phases set in one call, for replicas whose next phases are known when they change state)

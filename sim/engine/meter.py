@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
-from sim.engine.profiles import ZERO, ConstantPower, PeriodicPower, PiecewisePower
+from sim.engine.profiles import ZERO, ConstantPower, PeriodicPower
 from sim.units import J_PER_KWH
 
 IT_CHANNELS = ("gpu", "host", "network", "storage")
@@ -125,12 +125,12 @@ class Load:
         self.meter = meter
         self.channel_index = channel_index
         self.owner = owner
-        self.profile: ConstantPower | PeriodicPower | PiecewisePower = ZERO
+        self.profile: ConstantPower | PeriodicPower = ZERO
 
     def set_power_w(self, now_s: float, power_w: float) -> None:
         self.meter.change(self, now_s, ConstantPower(power_w))
 
-    def set_profile(self, now_s: float, profile: ConstantPower | PeriodicPower | PiecewisePower) -> None:
+    def set_profile(self, now_s: float, profile: ConstantPower | PeriodicPower) -> None:
         self.meter.change(self, now_s, profile)
 
 
@@ -184,7 +184,7 @@ class Meter:
         self._owners.setdefault(owner, OwnerTotals())
         return load
 
-    def change(self, load: Load, now_s: float, profile: ConstantPower | PeriodicPower | PiecewisePower) -> None:
+    def change(self, load: Load, now_s: float, profile: ConstantPower | PeriodicPower) -> None:
         """Integrate up to `now_s`, then give `load` its new profile."""
         self.advance(now_s)
         old = load.profile
