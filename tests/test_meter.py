@@ -126,20 +126,6 @@ def test_constant_sums_do_not_drift_after_many_changes():
     meter.finish(20_000.0)
     assert meter.it_power_w == 0.0
     assert ConstantPower(0.0).energy_j(0, 1) == 0.0
-<<<<<<< HEAD
-
-
-def test_piecewise_plan_is_integrated_exactly_and_replaced_from_the_change_on():
-    from sim.engine.profiles import PiecewisePower
-
-    meter, bins = make_meter(bin_s=10.0)
-    load = meter.load("gpu", "replica")
-    load.set_profile(0.0, PiecewisePower((0.0, 2.0, 6.0), (700.0, 380.0, 75.0)))  # prefill, decode, idle
-    load.set_profile(8.0, PiecewisePower((8.0, 9.0), (700.0, 380.0)))  # a new arrival re-plans at 8 s
-    meter.finish(20.0)
-    expected = 700 * 2 + 380 * 4 + 75 * 2 + 700 * 1 + 380 * 11
-    assert sum(b.channel_energy_j[0] for b in bins) == pytest.approx(expected)
-    assert bins[0].channel_energy_j[0] == pytest.approx(700 * 2 + 380 * 4 + 75 * 2 + 700 * 1 + 380 * 1)
 
 
 def test_fixed_pue_holds_in_every_interval_even_when_bins_cut_iterations():
@@ -148,5 +134,3 @@ def test_fixed_pue_holds_in_every_interval_even_when_bins_cut_iterations():
     meter.finish(31.0)
     for b in bins:
         assert b.facility_energy_j == pytest.approx(1.3 * b.it_energy_j, rel=1e-12)
-=======
->>>>>>> parent of 3dd2ba9 (PiecewisePower: a planned schedule of phases set in one call, for replicas whose next phases are known when they change state)

@@ -169,6 +169,7 @@ class Meter:
         self._owners: dict[str, OwnerTotals] = {}
         self._changes_since_refresh = 0
         self._draw: FacilityDraw | None = None
+        self._draw_heat_w = 0.0
         self._bin_index = 0
         self._bin = self._new_bin(0)
         self.finished = False
@@ -244,9 +245,16 @@ class Meter:
         """IT heat load [W] seen by the facility: constant draws plus the period mean of periodic ones."""
         return math.fsum(self._channel_const_w) + math.fsum(l.profile.mean_power_w for l in self._periodic)
 
-    def facility_draw(self) -> FacilityDraw:
-        if self._draw is None:
-            self._draw = self.facility.draw(max(self.it_power_w, 0.0), self.weather)
+    def facility_draw(self, it_power_w: float | None = None) -> FacilityDraw:
+        """The facility's overhead draw at IT heat load `it_power_w` (default: the current load).
+
+        Cached while neither the heat load nor the weather changes, so a stretch of constant loads
+        evaluates the facility model once however many output intervals it spans.
+        """
+        heat_w = max(self.it_power_w if it_power_w is None else it_power_w, 0.0)
+        if self._draw is None or self._draw_heat_w != heat_w:
+            self._draw = self.facility.draw(heat_w, self.weather)
+            self._draw_heat_w = heat_w
         return self._draw
 
     def advance(self, t_s: float) -> None:
@@ -276,7 +284,10 @@ class Meter:
             b.channel_energy_j[i] += e
         it_e = math.fsum(channel_e)
 
-        draw = self.facility_draw()
+        # The plant sees the mean IT heat of this stretch: exact for constant loads and for linear
+        # facility models; for a periodic load (iterations of seconds) the plant's thermal mass
+        # smooths the phases anyway.
+        draw = self.facility_draw(it_e / dt_s)
         cooling_e = draw.cooling_w * dt_s
         loss_e = draw.power_loss_w * dt_s
         misc_e = draw.misc_w * dt_s
