@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.catalog.llm_models import ServedModel, llm_architecture
-from sim.physics.roofline import A100_SXM_80GB, H100_SXM, ReplicaSpec, RooflineStepCost
+from sim.catalog.hardware import gpu_catalog
+from sim.physics.roofline import ReplicaSpec, RooflineStepCost
 from sim.workloads.arrivals import (
     ConstantRate,
     FixedLength,
@@ -29,6 +30,10 @@ from sim.workloads.batching import (
     Request,
     SchedulerConfig,
 )
+
+
+A100_SXM_80GB = gpu_catalog()["a100-sxm4-80gb"]
+H100_SXM = gpu_catalog()["h100-sxm5-80gb"]
 
 
 def requests_of(trace) -> list[Request]:

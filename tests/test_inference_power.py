@@ -7,22 +7,26 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sim.catalog.llm_models import ServedModel, llm_architecture
+from sim.catalog.hardware import gpu_catalog
 from sim.physics.inference_power import (
-    A100_SXM_80GB_POWER,
-    H100_SXM_POWER,
-    H200_SXM_POWER,
-    GpuPhasePower,
+    MEMORY_BOUND_ACTIVITY,
+    REPLICA_IDLE,
+    SPLITWISE_A100,
+    STANDBY,
     activity,
     batch_energy,
+    busy_energy_j,
     calibrate_memory_bound_activity,
     energy_per_output_token_j,
+    memory_bound_power_w,
+    replica_idle_power_w,
+    splitwise_memory_bound_activity,
     splitwise_reference_step,
+    step_phase,
+    step_power_w,
 )
+from sim.physics.power import IDLE, gpu_power_w, host_power_w
 from sim.physics.roofline import (
-    A100_SXM_40GB,
-    A100_SXM_80GB,
-    H100_SXM,
-    H200_SXM,
     ReplicaSpec,
     RooflineStepCost,
     ServingEfficiency,
@@ -31,6 +35,11 @@ from sim.physics.roofline import (
     prefill_step,
 )
 from sim.workloads.batching import ContinuousBatchingReplica, Request, SchedulerConfig
+
+H100_SXM = gpu_catalog()["h100-sxm5-80gb"]
+H200_SXM = gpu_catalog()["h200-sxm-141gb"]
+A100_SXM_80GB = gpu_catalog()["a100-sxm4-80gb"]
+A100_SXM_40GB = gpu_catalog()["a100-sxm4-40gb"]
 
 # ML.ENERGY v3 "Text Conversation" means (ml.energy blog, "Reading the ML.ENERGY Leaderboard v3.0").
 CHAT_PROMPT, CHAT_OUTPUT = 634, 717
@@ -44,24 +53,45 @@ def test_activity_spans_idle_to_tdp():
     assert activity(0.0, 0.4) == 0.4
     assert activity(1.0, 0.4) == 1.0
     assert activity(0.5, 0.4) == pytest.approx(0.7)
-    assert H100_SXM_POWER.power_w(1.0) == 700.0
-    assert H100_SXM_POWER.power_w(0.0) == H100_SXM_POWER.memory_bound_power_w
+    full = ReplicaSpec(served("llama-2-70b"), H100_SXM, 1)
+    assert step_power_w(H100_SXM, prefill_step(full, [4000])) == pytest.approx(700.0)
+    assert memory_bound_power_w(H100_SXM) == gpu_power_w(H100_SXM, MEMORY_BOUND_ACTIVITY)
+
+
+def test_phases_are_activities_of_the_one_power_model():
+    """Prefill, decode, replica idle and standby are PhaseActivity values of sim/physics/power.py."""
+    r = ReplicaSpec(served("llama-2-70b"), H100_SXM, 4)
+    prefill = step_phase(prefill_step(r, [2000]))
+    decode = step_phase(decode_step(r, 32, 32 * 1000))
+    assert 1.0 >= prefill.gpu_activity > decode.gpu_activity > REPLICA_IDLE.gpu_activity > STANDBY.gpu_activity == 0
+    assert STANDBY == IDLE
+    # the host tracks the accelerators, as for training
+    assert decode.host_utilisation == decode.gpu_activity
+    node = __import__("sim.catalog.hardware", fromlist=["node_catalog"]).node_catalog()["dgx-h100"]
+    assert host_power_w(node, STANDBY.host_utilisation) == node.host_idle_w
+
+
+def test_replica_idle_is_inside_the_parking_tax_range():
+    """Vadari 2026 (arXiv:2605.23918): a CUDA context adds 26-50 W over bare idle on H100 and A100."""
+    for gpu in (H100_SXM, A100_SXM_80GB):
+        assert 26.0 <= replica_idle_power_w(gpu) - gpu.idle_w <= 50.0
 
 
 def test_prefill_runs_at_tdp_as_splitwise_measured():
-    """Splitwise constants: prompt phase 700 W on H100 and 400 W on A100, both TDP."""
+    """Splitwise constants: prompt phase 700 W on H100 and 400 W on A100, both TDP; idle 75 / 63 W."""
     h100 = ReplicaSpec(served("llama-2-70b"), H100_SXM, 1)
     a100 = ReplicaSpec(served("llama-2-7b"), A100_SXM_80GB, 1)
-    assert H100_SXM_POWER.step_power_w(prefill_step(h100, [1500])) == pytest.approx(700.0)
-    assert A100_SXM_80GB_POWER.step_power_w(prefill_step(a100, [1500])) == pytest.approx(400.0)
-    assert H100_SXM_POWER.idle_w == 75.0 and A100_SXM_80GB_POWER.idle_w == 63.0
+    assert step_power_w(H100_SXM, prefill_step(h100, [1500])) == pytest.approx(700.0)
+    assert step_power_w(A100_SXM_80GB, prefill_step(a100, [1500])) == pytest.approx(400.0)
+    assert H100_SXM.idle_w == 75.0 and A100_SXM_80GB.idle_w == 63.0
 
 
 def test_calibration_reproduces_the_splitwise_token_phase_power():
-    assert H100_SXM_POWER.step_power_w(splitwise_reference_step(H100_SXM)) == pytest.approx(380.0)
-    assert A100_SXM_80GB_POWER.step_power_w(splitwise_reference_step(A100_SXM_80GB)) == pytest.approx(250.0)
-    assert H100_SXM_POWER.memory_bound_activity == pytest.approx(0.417, abs=0.005)
-    assert A100_SXM_80GB_POWER.memory_bound_activity == pytest.approx(0.409, abs=0.005)
+    """One activity for every GPU: calibrated on H100 (380 W), it gives A100 252 W against 250 W."""
+    assert step_power_w(H100_SXM, splitwise_reference_step(H100_SXM)) == pytest.approx(380.0)
+    assert step_power_w(A100_SXM_80GB, splitwise_reference_step(A100_SXM_80GB)) == pytest.approx(250.0, rel=0.02)
+    assert MEMORY_BOUND_ACTIVITY == pytest.approx(0.417, abs=0.005)
+    assert splitwise_memory_bound_activity(SPLITWISE_A100) == pytest.approx(0.409, abs=0.005)
 
 
 @given(u=st.floats(0, 0.95), measured=st.floats(100, 700))
@@ -72,8 +102,7 @@ def test_calibration_inverts_the_power_model(u, measured):
             calibrate_memory_bound_activity(measured, 75.0, 700.0, u)
         return
     a_mem = calibrate_memory_bound_activity(measured, 75.0, 700.0, u)
-    gpu = GpuPhasePower("x", 75.0, 700.0, a_mem, 60.0, "test")
-    assert gpu.power_w(u) == pytest.approx(measured)
+    assert gpu_power_w(H100_SXM, activity(u, a_mem)) == pytest.approx(measured)
 
 
 def test_a100_batch_one_power_matches_ml_energy():
@@ -82,8 +111,8 @@ def test_a100_batch_one_power_matches_ml_energy():
     r = ReplicaSpec(served("llama-2-7b"), A100_SXM_40GB, 1, ServingEfficiency(memory_bandwidth=0.39))
     step = decode_step(r, 1, CHAT_PROMPT + 210)
     assert 1.0 / step.time_s == pytest.approx(44.5, rel=0.02)
-    assert A100_SXM_80GB_POWER.step_power_w(step) == pytest.approx(1828.77 / 9.4421, rel=0.10)
-    per_token = energy_per_output_token_j(r, A100_SXM_80GB_POWER, 1, CHAT_PROMPT, 420)
+    assert step_power_w(A100_SXM_40GB, step) == pytest.approx(1828.77 / 9.4421, rel=0.10)
+    per_token = energy_per_output_token_j(r, 1, CHAT_PROMPT, 420)
     assert per_token == pytest.approx(1828.77 / 420.07, rel=0.10)      # 4.35 J per output token
 
 
@@ -91,7 +120,7 @@ def test_a100_batch_one_power_matches_ml_energy():
 def test_h100_power_under_load_matches_ml_energy_v3(batch, measured_w):
     """ML.ENERGY v3.0, Llama-3.1-70B on 4 x H100, mean GPU power per GPU (blog figure 'llama-power')."""
     r = ReplicaSpec(served("llama-3-70b"), H100_SXM, 4)
-    run = batch_energy(r, H100_SXM_POWER, batch, CHAT_PROMPT, CHAT_OUTPUT)
+    run = batch_energy(r, batch, CHAT_PROMPT, CHAT_OUTPUT)
     assert run.energy_j / run.time_s / 4 == pytest.approx(measured_w, rel=0.10)
 
 
@@ -100,7 +129,7 @@ def test_70b_on_4_h100_energy_per_token_lands_on_ml_energy_v3(batch, measured_j)
     """ML.ENERGY v3.0, Llama-3.1-70B on 4 x H100 (blog figure 'llama-energy-per-token'); the model
     runs Llama-2-70B, same shapes, smaller vocabulary. GPU energy only, as measured."""
     r = ReplicaSpec(served("llama-2-70b"), H100_SXM, 4)
-    per_token = energy_per_output_token_j(r, H100_SXM_POWER, batch, CHAT_PROMPT, CHAT_OUTPUT)
+    per_token = energy_per_output_token_j(r, batch, CHAT_PROMPT, CHAT_OUTPUT)
     assert per_token == pytest.approx(measured_j, rel=0.25)
 
 
@@ -108,65 +137,58 @@ def test_energy_per_token_falls_as_batching_increases():
     small = ReplicaSpec(served("llama-2-7b"), A100_SXM_80GB, 1)
     large4 = ReplicaSpec(served("llama-2-70b"), H100_SXM, 4)
     large8 = ReplicaSpec(served("llama-2-70b"), H100_SXM, 8)
-    for r, power, batches in ((small, A100_SXM_80GB_POWER, (1, 2, 4, 8, 16, 32, 64)),
-                              (large4, H100_SXM_POWER, (1, 4, 16, 64, 128, 256)),
-                              (large8, H100_SXM_POWER, (1, 4, 16, 64, 128, 256, 512))):
-        values = [energy_per_output_token_j(r, power, b, CHAT_PROMPT, CHAT_OUTPUT) for b in batches]
+    for r, batches in ((small, (1, 2, 4, 8, 16, 32, 64)),
+                       (large4, (1, 4, 16, 64, 128, 256)),
+                       (large8, (1, 4, 16, 64, 128, 256, 512))):
+        values = [energy_per_output_token_j(r, b, CHAT_PROMPT, CHAT_OUTPUT) for b in batches]
         assert all(later < earlier for earlier, later in zip(values, values[1:])), values
     # the figures quoted in the module docstring
-    assert energy_per_output_token_j(small, A100_SXM_80GB_POWER, 1, CHAT_PROMPT, 420) == pytest.approx(1.99, abs=0.01)
-    assert energy_per_output_token_j(large4, H100_SXM_POWER, 256, CHAT_PROMPT, CHAT_OUTPUT) == pytest.approx(0.43, abs=0.01)
-    assert energy_per_output_token_j(large8, H100_SXM_POWER, 512, CHAT_PROMPT, CHAT_OUTPUT) == pytest.approx(0.44, abs=0.01)
+    assert energy_per_output_token_j(small, 1, CHAT_PROMPT, 420) == pytest.approx(2.01, abs=0.01)
+    assert energy_per_output_token_j(large4, 256, CHAT_PROMPT, CHAT_OUTPUT) == pytest.approx(0.43, abs=0.01)
+    assert energy_per_output_token_j(large8, 512, CHAT_PROMPT, CHAT_OUTPUT) == pytest.approx(0.44, abs=0.01)
 
 
 def test_batch_larger_than_the_kv_cache_is_refused():
     r = ReplicaSpec(served("llama-2-70b"), H100_SXM, 4)
     with pytest.raises(ValueError, match="KV tokens"):
-        batch_energy(r, H100_SXM_POWER, 512, CHAT_PROMPT, CHAT_OUTPUT)
+        batch_energy(r, 512, CHAT_PROMPT, CHAT_OUTPUT)
 
 
 def test_hopper_decode_at_batch_one_is_near_the_top_of_the_h200_range():
     """Ma et al. 2026 (arXiv:2605.11999): H200 decode draws 137-300 W. The model sits just above."""
     r = ReplicaSpec(served("llama-3-8b"), H200_SXM, 1)
-    power = H200_SXM_POWER.step_power_w(decode_step(r, 1, 1024))
+    power = step_power_w(H200_SXM, decode_step(r, 1, 1024))
     assert 300.0 < power < 350.0
-    assert power < 0.5 * H200_SXM_POWER.tdp_w
+    assert power < 0.5 * H200_SXM.tdp_w
 
 
 def test_splitwise_a100_constant_at_batch_64_is_close():
     """A check of the batch-32 assumption: at batch 64 the A100 model draws 290 W against 250 W."""
     r = ReplicaSpec(served("llama-2-70b"), A100_SXM_80GB, 8)
-    assert A100_SXM_80GB_POWER.step_power_w(decode_step(r, 64, 64 * 1024)) == pytest.approx(250.0, rel=0.2)
+    assert step_power_w(A100_SXM_80GB, decode_step(r, 64, 64 * 1024)) == pytest.approx(250.0, rel=0.2)
 
 
 def test_run_energy_in_closed_form_equals_the_sum_over_steps():
     r = ReplicaSpec(served("llama-2-70b"), H100_SXM, 8)
     law = decode_step_law(r, 48)
     context, steps = 48 * 700, 300
-    per_step = sum(H100_SXM_POWER.step_power_w(s) * s.time_s * 8
+    per_step = sum(step_power_w(H100_SXM, s) * s.time_s * 8
                    for s in (law.step(context + 48 * k) for k in range(steps)))
-    closed = H100_SXM_POWER.busy_energy_j(law.run_time_s(context, 48, steps), law.run_compute_s(context, 48, steps), 8)
+    closed = busy_energy_j(H100_SXM, law.run_time_s(context, 48, steps), law.run_compute_s(context, 48, steps), 8)
     assert closed == pytest.approx(per_step, rel=1e-9)
     with pytest.raises(ValueError, match="exceeds busy"):
-        H100_SXM_POWER.busy_energy_j(1.0, 2.0)
+        busy_energy_j(H100_SXM, 1.0, 2.0)
 
 
 def test_static_batch_energy_equals_the_batching_simulation():
     """The pure per-token formula and the event-driven replica integrate the same energy."""
     r = ReplicaSpec(served("llama-2-7b"), A100_SXM_80GB, 1)
     batch = 16
-    expected = batch_energy(r, A100_SXM_80GB_POWER, batch, 500, 300)
+    expected = batch_energy(r, batch, 500, 300)
     replica = ContinuousBatchingReplica(RooflineStepCost(r), SchedulerConfig(batch, r.kv_capacity_tokens))
     for i in range(batch):
         replica.enqueue(Request(i, 0.0, 500, 300))
     run = replica.run_until_idle()
-    energy = sum(A100_SXM_80GB_POWER.busy_energy_j(s.duration_s, s.compute_s) for s in run.segments)
+    energy = sum(busy_energy_j(A100_SXM_80GB, s.duration_s, s.compute_s) for s in run.segments)
     assert energy == pytest.approx(expected.energy_j, rel=1e-9)
     assert run.end_s == pytest.approx(expected.time_s, rel=1e-12)
-
-
-def test_standby_and_idle_energy():
-    assert A100_SXM_80GB_POWER.idle_energy_j(3600.0, 8) == 63.0 * 3600 * 8
-    assert H100_SXM_POWER.standby_energy_j(10.0) == 600.0
-    with pytest.raises(ValueError):
-        GpuPhasePower("bad", idle_w=80.0, tdp_w=700.0, memory_bound_activity=0.4, standby_w=90.0, source="x")

@@ -9,10 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.catalog.llm_models import BF16, FP8, INT4, ServedModel, llm_architecture
+from sim.catalog.hardware import GpuSpec, gpu_catalog
 from sim.physics.roofline import (
-    A100_SXM_40GB,
-    A100_SXM_80GB,
-    H100_SXM,
+    NCCL_RING_EFFICIENCY,
+    NVLINK_ALLREDUCE_LATENCY_S,
     DecodeStepLaw,
     ReplicaSpec,
     RooflineStepCost,
@@ -26,7 +26,10 @@ from sim.physics.roofline import (
     ring_allreduce_time_s,
     weight_bytes_read,
 )
-from sim.units import BYTES_PER_GIB
+
+H100_SXM = gpu_catalog()["h100-sxm5-80gb"]
+A100_SXM_80GB = gpu_catalog()["a100-sxm4-80gb"]
+A100_SXM_40GB = gpu_catalog()["a100-sxm4-40gb"]
 
 PEAK = ServingEfficiency(compute=1.0, memory_bandwidth=1.0)
 
@@ -56,7 +59,7 @@ def test_prefill_is_compute_bound_with_the_attention_term():
     assert forward_flops(arch, prompt, causal_prefill_positions(prompt)) == pytest.approx(flops, rel=1e-12)
     step = prefill_step(r, [prompt])
     assert step.bound == "compute"
-    assert step.time_s == pytest.approx(flops / H100_SXM.peak_bf16_flops_per_s, rel=1e-12)
+    assert step.time_s == pytest.approx(flops / H100_SXM.peak_flop_per_s, rel=1e-12)
     assert step.time_s == pytest.approx(0.0285, rel=0.01)        # 28 ms
     assert step.memory_s < step.time_s / 5                       # weights: 13.5 GB / 3.35 TB/s = 4 ms
     # attention makes prefill superlinear in the prompt
@@ -68,7 +71,7 @@ def test_decode_turns_compute_bound_at_the_ridge_batch():
     about 295 for a bf16 model on H100."""
     r = replica("llama-2-70b")
     arch = r.architecture
-    ridge = (H100_SXM.peak_bf16_flops_per_s * weight_bytes_read(r.model, 1)
+    ridge = (H100_SXM.peak_flop_per_s * weight_bytes_read(r.model, 1)
              / (2 * arch.matmul_params_per_token * H100_SXM.hbm_bandwidth_bytes_per_s))
     assert 290 < ridge < 300
     below, above = math.floor(ridge), math.ceil(ridge)
@@ -93,7 +96,9 @@ def test_default_bandwidth_efficiency_reproduces_gpt_fast():
 def test_fp8_doubles_usable_peak_on_hopper_but_not_on_ampere():
     bf16 = replica("llama-2-70b", tp=8)
     fp8 = replica("llama-2-70b", tp=8, weights=FP8, kv=FP8)
-    assert prefill_step(fp8, [8192]).compute_s == pytest.approx(prefill_step(bf16, [8192]).compute_s / 2)
+    fp8_speedup = H100_SXM.peak_fp8_flop_per_s / H100_SXM.peak_flop_per_s     # 1,979 / 989 TFLOP/s
+    assert fp8_speedup == pytest.approx(2.0, rel=1e-3)
+    assert prefill_step(fp8, [8192]).compute_s == pytest.approx(prefill_step(bf16, [8192]).compute_s / fp8_speedup)
     assert decode_step(fp8, 1, 1000).memory_s == pytest.approx(decode_step(bf16, 1, 1000).memory_s / 2)
     a100_bf16 = replica("llama-2-70b", A100_SXM_80GB, tp=8)
     a100_fp8 = replica("llama-2-70b", A100_SXM_80GB, tp=8, weights=FP8)
@@ -119,8 +124,10 @@ def test_tensor_parallel_splits_work_and_adds_two_allreduces_per_layer():
     assert s8.compute_s == pytest.approx(s1.compute_s / 8)
     arch = eight.architecture
     message = batch * arch.hidden_size * 2.0
-    per_allreduce = ring_allreduce_time_s(message, 8, H100_SXM.allreduce_bus_bandwidth_bytes_per_s,
-                                          H100_SXM.allreduce_latency_s)
+    # NCCL on NVLink 4: 450 GB/s line rate x 370/450 = 370 GB/s bus bandwidth (nccl-tests#212)
+    bus = H100_SXM.link_bandwidth_bytes_per_s * NCCL_RING_EFFICIENCY
+    assert bus == pytest.approx(370e9)
+    per_allreduce = ring_allreduce_time_s(message, 8, bus, NVLINK_ALLREDUCE_LATENCY_S)
     assert s8.communication_s == pytest.approx(2 * arch.n_layers * per_allreduce)
     assert s8.time_s == pytest.approx(max(s8.compute_s, s8.memory_s) + s8.communication_s)
     # communication is why 8 GPUs are less than 8 x faster
@@ -128,11 +135,11 @@ def test_tensor_parallel_splits_work_and_adds_two_allreduces_per_layer():
 
 
 def test_kv_capacity_closed_form_and_fit():
-    """(g x HBM x 0.9 - weights) / KV bytes per token."""
+    """(g x HBM x 0.9 - weights) / KV bytes per token, with the catalog's 80 GB per H100."""
     r = replica("llama-2-70b", tp=4, efficiency=ServingEfficiency())
-    expected = (4 * 80 * BYTES_PER_GIB * 0.9 - r.model.weight_bytes) / 327_680
+    expected = (4 * 80e9 * 0.9 - r.model.weight_bytes) / 327_680
     assert r.kv_capacity_tokens == math.floor(expected)
-    assert 520_000 < r.kv_capacity_tokens < 525_000
+    assert 455_000 < r.kv_capacity_tokens < 460_000
     assert r.fits
     alone = replica("llama-2-70b", efficiency=ServingEfficiency())     # 138 GB on one 80 GB GPU
     assert alone.kv_capacity_tokens < 0 and not alone.fits
@@ -195,3 +202,17 @@ def test_step_cost_for_the_batching_model_is_the_roofline(name, tp):
     assert cost.decode_step_law(32) == decode_step_law(r, 32)
     with pytest.raises(ValueError):
         cost.prefill_cost([])
+
+
+def test_hardware_comes_from_the_catalog_and_tensor_parallelism_needs_links():
+    """The roofline reads the catalog's GpuSpec; a GPU without a chip-to-chip link serves on one GPU only."""
+    tpu = gpu_catalog()["tpu-v4"]
+    assert tpu.link_bandwidth_bytes_per_s is None
+    ReplicaSpec(ServedModel(llm_architecture("llama-2-7b")), tpu, 1)
+    with pytest.raises(ValueError, match="link bandwidth"):
+        ReplicaSpec(ServedModel(llm_architecture("llama-2-7b")), tpu, 2)
+    inline = GpuSpec(key="x", name="x", tdp_w=500, idle_w=50, peak_flop_per_s=500e12, hbm_bytes=96e9,
+                     hbm_bandwidth_bytes_per_s=4e12, link_bandwidth_bytes_per_s=400e9)
+    step = decode_step(ReplicaSpec(ServedModel(llm_architecture("llama-2-70b")), inline, 2, PEAK), 1, 1)
+    assert step.memory_s == pytest.approx((weight_bytes_read(ServedModel(llm_architecture("llama-2-70b")), 1)
+                                           + 327_680) / 8e12, rel=1e-12)

@@ -108,6 +108,9 @@ class GpuModel(StrictModel):
     hbm_bandwidth_bytes_per_s: Number = Field(gt=0)
     peak_fp8_flop_per_s: Number | None = Field(None, gt=0)
     die_area_mm2: Number | None = Field(None, gt=0)
+    link_bandwidth_bytes_per_s: Number | None = Field(
+        None, gt=0, description="GPU-to-GPU link bandwidth in one direction [B/s] (tensor parallelism)."
+    )
     source: str = "defined in the scenario"
 
     @model_validator(mode="after")

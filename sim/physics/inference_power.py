@@ -1,13 +1,21 @@
 """GPU power by inference phase, and the energy per output token that follows from it.
 
-Power is placed in the dynamic range between idle and TDP by an activity factor a in [0, 1]:
+Inference uses the project's one power model (sim/physics/power.py): a GPU draws
 
-    power_w = idle_w + (tdp_w - idle_w) x a
+    power_w = idle_w + (tdp_w - idle_w) x a            (idle_w, tdp_w from the catalog, GpuSpec)
 
-and the activity of an engine step depends on how much of it keeps the tensor cores busy:
+and each phase is an activity a in [0, 1]. The activity of an engine step depends on how much of it
+keeps the tensor cores busy:
 
     a = a_mem + (1 - a_mem) x u ,      u = t_compute / t_step  in [0, 1]
 
+Phases as activities (`PhaseActivity`; the host's utilisation tracks the accelerators' activity, the
+same rule as training, since a whole-node measurement cannot tell them apart):
+* prefill and decode steps: a(u) above (prefill u ~ 1, so a ~ 1: TDP);
+* replica idle (model resident, CUDA context alive, no step running): a = 0.078, REPLICA_IDLE_ACTIVITY;
+* standby (a node no service or job holds; nothing resident): a = 0, the cluster's IDLE phase.
+
+Why a(u):
 * A compute-bound step (prefill: u = 1 without communication) runs at TDP. Splitwise measured the
   prompt phase at the power limit: its simulator's constants are prompt 700 W = TDP on H100 and
   400 W = TDP on A100 (Patel et al., ISCA 2024, github.com/Mutinifni/splitwise-sim,
@@ -19,15 +27,18 @@ and the activity of an engine step depends on how much of it keeps the tensor co
   ML.ENERGY measured on H100 (post cited in (b) below, figure "llama-power").
 
 Calibration of a_mem (`calibrate_memory_bound_activity`): the Splitwise token-phase constant (H100
-380 W, A100 250 W; idle 75 W / 63 W) is taken as the decode power of the replica Splitwise
-characterised, Llama-2-70B in bf16 on an 8-GPU DGX, at an operating point of batch 32 and a mean
+380 W, A100 250 W; idle 75 W / 63 W, the catalog's idle figures) is taken as the decode power of the
+replica Splitwise characterised, Llama-2-70B in bf16 on an 8-GPU DGX, at an operating point of batch 32 and a mean
 context of 1,024 tokens. Splitwise does not state the batch behind its constant, so the batch is
 ASSUMED: of 16, 32, 48 and 64 it is the one with which the model best reproduces the two ML.ENERGY
 power measurements below (so those are not fully independent checks of this one choice). The
-roofline (default efficiencies) gives u = 0.12 there on H100 and 0.25 on A100, hence a_mem = 0.42
-(H100, P_mem = 335 W) and 0.41 (A100, P_mem = 201 W). Checks (tests/test_inference_power.py):
-* A100, batch 1: ML.ENERGY measured 194 W for Llama-2-7B (below); the model gives 203 W (the
-  40 GB part is given the 80 GB part's Splitwise idle and TDP, both 400 W boards).
+roofline (default efficiencies) gives u = 0.12 there on H100 and 0.25 on A100, hence a_mem = 0.417
+from H100 and 0.409 from A100: the two GPUs agree within 2 %, so ONE activity serves every GPU type,
+as power.py requires. MEMORY_BOUND_ACTIVITY is the H100 value (P_mem = 335 W on H100, 203 W on A100;
+the A100 token phase then comes out at 252 W against Splitwise's 250 W). Checks
+(tests/test_inference_power.py):
+* A100, batch 1: ML.ENERGY measured 194 W for Llama-2-7B (below); the model gives 204 W (the
+  catalog gives the 40 GB part the 80 GB part's Splitwise idle and TDP, both 400 W boards).
 * H100: ML.ENERGY v3.0 measured per-GPU power for Llama-3.1-70B on 4 x H100 of 500, 546 and 589 W
   at batch 64, 128 and 256 (figure "llama-power" of the post cited in (b) below); the model gives
   470, 539 and 609 W for the chat workload below.
@@ -36,14 +47,19 @@ roofline (default efficiencies) gives u = 0.12 there on H100 and 0.25 on A100, h
   0.18, 0.08 and 0.057 J, about 30 % low. A small model at small batch keeps the GPU busier than
   its weight traffic suggests (sampling, scheduling and other non-matmul work), which this
   two-parameter model does not capture.
-* Splitwise's A100 constant at batch 64 instead of 32: model 290 W against 250 W.
-* Decode on Hopper at batch 1: the model's 335 W (H100) / 338 W (H200) sits just above the
+* Splitwise's A100 constant at batch 64 instead of 32: model 291 W against 250 W.
+* Decode on Hopper at batch 1: the model's 335 W (H100) / 341 W (H200) sits just above the
   137-300 W that Ma et al. measured on H200.
+
+Replica idle: a GPU that holds a CUDA context draws 26-50 W above its bare idle on HBM GPUs
+(H100, A100: Vadari 2026, "The Model Parking Tax", arXiv:2605.23918, 18 days of production
+telemetry on 14 H100 plus controlled runs on A100). 0.078 is the one activity that puts both GPUs
+inside that range (H100: +49 W, A100: +26 W).
 
 Energy is linear in the two times the roofline returns, which keeps integration exact:
 
-    E = g x [ P_mem x t_busy + (P_tdp - P_mem) x t_compute + P_idle x t_idle ]
-    P_mem = idle + (tdp - idle) x a_mem
+    E = g x [ P_mem x t_busy + (P_tdp - P_mem) x t_compute + P_ridle x t_idle ]
+    P_mem = idle + (tdp - idle) x a_mem ,   P_ridle = idle + (tdp - idle) x 0.078
 
 (t_compute <= t_busy always). A run of n decode steps costs O(1) in closed form.
 
@@ -56,11 +72,11 @@ published; 634 assumed). Figures from this module next to published measurements
 ===============================================================  =========  ==================
 case                                                              model      published
 ===============================================================  =========  ==================
-Llama-2-7B, 1 x A100-80GB, batch 1, default efficiencies          1.99 J     -
-  (103 token/s; gpt-fast measured 104.9 token/s on this setup)
-Llama-2-7B, 1 x A100-40GB, batch 1, at the 39 % of peak           4.58 J     4.35 J (a)
-  bandwidth the measured Hugging Face stack reached (44.3 token/s)
-Llama-2-7B, 1 x A100-80GB, batch 4 / 16 / 64                     0.60 / 0.25 / 0.16 J
+Llama-2-7B, 1 x A100-80GB, batch 1, default efficiencies          2.01 J     -
+  (104.5 token/s; gpt-fast measured 104.9 token/s on this setup)
+Llama-2-7B, 1 x A100-40GB, batch 1, at the 39 % of peak           4.64 J     4.35 J (a)
+  bandwidth the measured Hugging Face stack reached (44.4 token/s)
+Llama-2-7B, 1 x A100-80GB, batch 4 / 16 / 64                     0.59 / 0.24 / 0.15 J
 Llama-2-70B, 4 x H100, batch 16                                   1.66 J     2.09 J (b)
 Llama-2-70B, 4 x H100, batch 64                                   0.68 J     0.80 J (b)
 Llama-2-70B, 4 x H100, batch 128                                  0.51 J     0.56 J (b)
@@ -88,11 +104,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sim.catalog.hardware import GpuSpec
 from sim.catalog.llm_models import ServedModel, llm_architecture
+from sim.physics.power import IDLE, PhaseActivity, gpu_power_w
 from sim.physics.roofline import (
-    A100_SXM_80GB,
-    H100_SXM,
-    AcceleratorSpec,
     DecodeStepLaw,
     ReplicaSpec,
     StepTime,
@@ -128,63 +143,10 @@ def calibrate_memory_bound_activity(measured_power_w: float, idle_w: float, tdp_
     return value
 
 
-@dataclass(frozen=True)
-class GpuPhasePower:
-    """Per-GPU power of one GPU type by phase [W].
-
-    idle_w: powered, model resident, no step running. standby_w: the low-power state of a GPU with
-    no work scheduled for a long time (a scaled-down replica). tdp_w: board power limit.
-    memory_bound_activity: a_mem (see module docstring).
-    """
-
-    name: str
-    idle_w: float
-    tdp_w: float
-    memory_bound_activity: float
-    standby_w: float
-    source: str
-
-    def __post_init__(self) -> None:
-        if not 0.0 <= self.standby_w <= self.idle_w < self.tdp_w:
-            raise ValueError(f"{self.name}: need 0 <= standby <= idle < TDP, got "
-                             f"{self.standby_w}, {self.idle_w}, {self.tdp_w} W")
-        if not 0.0 <= self.memory_bound_activity <= 1.0:
-            raise ValueError(f"{self.name}: memory-bound activity must be in [0, 1]")
-
-    @property
-    def memory_bound_power_w(self) -> float:
-        """P_mem: power of a step that keeps HBM busy and the tensor cores idle."""
-        return self.idle_w + (self.tdp_w - self.idle_w) * self.memory_bound_activity
-
-    def power_w(self, compute_fraction: float) -> float:
-        """Power of one GPU during a step with compute-busy fraction u [W]."""
-        return self.idle_w + (self.tdp_w - self.idle_w) * activity(compute_fraction, self.memory_bound_activity)
-
-    def step_power_w(self, step: StepTime) -> float:
-        return self.power_w(step.compute_fraction)
-
-    def busy_energy_j(self, busy_s: float, compute_s: float, n_gpus: int = 1) -> float:
-        """Energy of `busy_s` of steps of which `compute_s` is tensor-core time [J].
-
-        n x [P_mem x t_busy + (P_tdp - P_mem) x t_compute]; exact for any sum of steps because
-        power is linear in the compute time of each step.
-        """
-        if compute_s > busy_s * (1.0 + 1e-9) + 1e-15:
-            raise ValueError(f"compute time {compute_s} s exceeds busy time {busy_s} s")
-        return n_gpus * (self.memory_bound_power_w * busy_s
-                         + (self.tdp_w - self.memory_bound_power_w) * compute_s)
-
-    def idle_energy_j(self, idle_s: float, n_gpus: int = 1) -> float:
-        return n_gpus * self.idle_w * idle_s
-
-    def standby_energy_j(self, standby_s: float, n_gpus: int = 1) -> float:
-        return n_gpus * self.standby_w * standby_s
-
-
 # ---- calibration ---------------------------------------------------------------------------------
 # Splitwise simulator constants (Patel et al. ISCA 2024; splitwise-sim configs/power_model/constant.yaml):
-SPLITWISE_H100 = {"idle_w": 75.0, "prompt_w": 700.0, "token_w": 380.0}
-SPLITWISE_A100 = {"idle_w": 63.0, "prompt_w": 400.0, "token_w": 250.0}
+SPLITWISE_H100 = {"gpu": "h100-sxm5-80gb", "idle_w": 75.0, "prompt_w": 700.0, "token_w": 380.0}
+SPLITWISE_A100 = {"gpu": "a100-sxm4-80gb", "idle_w": 63.0, "prompt_w": 400.0, "token_w": 250.0}
 # Assumed decode operating point behind the token-phase constant (see module docstring: batch 32
 # is the assumption that best matches the ML.ENERGY measurements used as checks).
 SPLITWISE_REFERENCE_MODEL = "llama-2-70b"
@@ -193,44 +155,72 @@ SPLITWISE_REFERENCE_BATCH = 32
 SPLITWISE_REFERENCE_CONTEXT_TOKENS = 1024
 
 
-def splitwise_reference_step(accelerator: AcceleratorSpec) -> StepTime:
+def splitwise_reference_step(gpu: GpuSpec) -> StepTime:
     """The decode step at which the Splitwise token-phase constant is matched."""
-    replica = ReplicaSpec(ServedModel(llm_architecture(SPLITWISE_REFERENCE_MODEL)), accelerator,
-                          SPLITWISE_REFERENCE_TP)
+    replica = ReplicaSpec(ServedModel(llm_architecture(SPLITWISE_REFERENCE_MODEL)), gpu, SPLITWISE_REFERENCE_TP)
     return decode_step(replica, SPLITWISE_REFERENCE_BATCH,
                        SPLITWISE_REFERENCE_BATCH * SPLITWISE_REFERENCE_CONTEXT_TOKENS)
 
 
-def _calibrated(name: str, accelerator: AcceleratorSpec, constants: dict, standby_w: float,
-                source: str) -> GpuPhasePower:
-    u = splitwise_reference_step(accelerator).compute_fraction
-    a_mem = calibrate_memory_bound_activity(constants["token_w"], constants["idle_w"],
-                                            constants["prompt_w"], u)
-    return GpuPhasePower(name, constants["idle_w"], constants["prompt_w"], a_mem, standby_w, source)
+def splitwise_memory_bound_activity(constants: dict) -> float:
+    """a_mem that reproduces a Splitwise token-phase constant on its GPU (catalog entry)."""
+    from sim.catalog.hardware import gpu_catalog
+
+    u = splitwise_reference_step(gpu_catalog()[constants["gpu"]]).compute_fraction
+    return calibrate_memory_bound_activity(constants["token_w"], constants["idle_w"], constants["prompt_w"], u)
 
 
-H100_SXM_POWER = _calibrated(
-    "H100 SXM5", H100_SXM, SPLITWISE_H100,
-    # Standby: REFERENCE.md lists 60-75 W observed idle for H100 with low confidence; the low end is
-    # taken for a GPU with nothing resident (assumed).
-    standby_w=60.0,
-    source="Splitwise constants (idle 75, prompt 700 = TDP, token 380 W) calibrated at batch 32",
-)
+# a_mem, calibrated on H100 (0.4166); the A100 calibration gives 0.409 (module docstring).
+MEMORY_BOUND_ACTIVITY = splitwise_memory_bound_activity(SPLITWISE_H100)
 
-A100_SXM_80GB_POWER = _calibrated(
-    "A100 SXM4 80GB", A100_SXM_80GB, SPLITWISE_A100,
-    # Standby: ~52-54 W observed idle for A100 40GB (REFERENCE.md, secondary source; assumed).
-    standby_w=52.0,
-    source="Splitwise constants (idle 63, prompt 400 = TDP, token 250 W) calibrated at batch 32",
-)
+# Vadari 2026 (arXiv:2605.23918): +26-50 W over bare idle with a CUDA context on H100 and A100;
+# 0.078 x 625 W = 49 W (H100), 0.078 x 337 W = 26 W (A100).
+REPLICA_IDLE_ACTIVITY = 0.078
 
-H200_SXM_POWER = GpuPhasePower(
-    "H200 SXM", idle_w=80.0, tdp_w=700.0,
-    # Same GH100 die and TDP as H100 SXM: the H100 calibration is reused (assumed). Idle 80 W from
-    # REFERENCE.md (low confidence); standby taken equal to idle for lack of a figure.
-    memory_bound_activity=H100_SXM_POWER.memory_bound_activity, standby_w=80.0,
-    source="H100 calibration; idle 80 W (REFERENCE.md, low confidence)",
-)
+REPLICA_IDLE = PhaseActivity(REPLICA_IDLE_ACTIVITY, REPLICA_IDLE_ACTIVITY)
+STANDBY = IDLE
+
+
+def step_activity(compute_fraction: float) -> float:
+    """Activity of an engine step with compute-busy fraction u: a_mem + (1 - a_mem) u."""
+    return activity(compute_fraction, MEMORY_BOUND_ACTIVITY)
+
+
+def step_phase(step: StepTime) -> PhaseActivity:
+    """The PhaseActivity of a prefill or decode step (the host tracks the accelerators)."""
+    a = step_activity(step.compute_fraction)
+    return PhaseActivity(a, a)
+
+
+def step_power_w(gpu: GpuSpec, step: StepTime) -> float:
+    """Power of one GPU during `step` [W]."""
+    return gpu_power_w(gpu, step_activity(step.compute_fraction))
+
+
+def memory_bound_power_w(gpu: GpuSpec) -> float:
+    """P_mem: one GPU during a step that keeps HBM busy and the tensor cores idle [W]."""
+    return gpu_power_w(gpu, MEMORY_BOUND_ACTIVITY)
+
+
+def replica_idle_power_w(gpu: GpuSpec) -> float:
+    """One GPU of a replica with its model resident and no step running [W]."""
+    return gpu_power_w(gpu, REPLICA_IDLE_ACTIVITY)
+
+
+def busy_energy_j(gpu: GpuSpec, busy_s: float, compute_s: float, n_gpus: int = 1) -> float:
+    """Energy of `busy_s` of steps of which `compute_s` is tensor-core time [J].
+
+    n x [P_mem x t_busy + (P_tdp - P_mem) x t_compute]; exact for any sum of steps because
+    power is linear in the compute time of each step.
+    """
+    if compute_s > busy_s * (1.0 + 1e-9) + 1e-15:
+        raise ValueError(f"compute time {compute_s} s exceeds busy time {busy_s} s")
+    p_mem = memory_bound_power_w(gpu)
+    return n_gpus * (p_mem * busy_s + (gpu.tdp_w - p_mem) * compute_s)
+
+
+def replica_idle_energy_j(gpu: GpuSpec, idle_s: float, n_gpus: int = 1) -> float:
+    return n_gpus * replica_idle_power_w(gpu) * idle_s
 
 
 # ---- energy per output token ---------------------------------------------------------------------
@@ -253,8 +243,7 @@ class BatchEnergy:
         return self.prefill.time_s + self.decode_time_s
 
 
-def batch_energy(replica: ReplicaSpec, power: GpuPhasePower, batch_size: int, prompt_tokens: int,
-                 output_tokens: int) -> BatchEnergy:
+def batch_energy(replica: ReplicaSpec, batch_size: int, prompt_tokens: int, output_tokens: int) -> BatchEnergy:
     """GPU energy of `batch_size` requests of `prompt_tokens` + `output_tokens` served together.
 
     One prefill step of all prompts (it yields the first output token of each), then
@@ -272,26 +261,13 @@ def batch_energy(replica: ReplicaSpec, power: GpuPhasePower, batch_size: int, pr
     context = batch_size * (prompt_tokens + 1)
     decode_time = law.run_time_s(context, batch_size, steps)
     decode_compute = law.run_compute_s(context, batch_size, steps)
-    energy = (power.busy_energy_j(prefill.time_s, prefill.compute_s, replica.n_gpus)
-              + power.busy_energy_j(decode_time, decode_compute, replica.n_gpus))
+    gpu, n = replica.gpu, replica.n_gpus
+    energy = (busy_energy_j(gpu, prefill.time_s, prefill.compute_s, n)
+              + busy_energy_j(gpu, decode_time, decode_compute, n))
     return BatchEnergy(prefill, decode_time, decode_compute, energy, batch_size * output_tokens)
 
 
-def energy_per_output_token_j(replica: ReplicaSpec, power: GpuPhasePower, batch_size: int,
-                              prompt_tokens: int, output_tokens: int) -> float:
+def energy_per_output_token_j(replica: ReplicaSpec, batch_size: int, prompt_tokens: int,
+                              output_tokens: int) -> float:
     """GPU energy per output token [J/token] of `batch_energy`."""
-    return batch_energy(replica, power, batch_size, prompt_tokens, output_tokens).energy_per_output_token_j
-
-
-__all__ = [
-    "A100_SXM_80GB_POWER",
-    "H100_SXM_POWER",
-    "H200_SXM_POWER",
-    "BatchEnergy",
-    "GpuPhasePower",
-    "activity",
-    "batch_energy",
-    "calibrate_memory_bound_activity",
-    "energy_per_output_token_j",
-    "splitwise_reference_step",
-]
+    return batch_energy(replica, batch_size, prompt_tokens, output_tokens).energy_per_output_token_j

@@ -50,7 +50,7 @@ All-reduce (alpha-beta, ring; Thakur, Rabenseifner & Gropp 2005, IJHPCA 19(1)):
     t_allreduce(n bytes, g) = alpha + 2 (g - 1) / g x n / B_bus       (0 for g = 1)
 
 with B_bus the bus bandwidth nccl-tests reports (its busbw is defined by exactly this factor) and
-alpha the small-message latency. Constants per GPU type are in the `AcceleratorSpec` instances below.
+alpha the small-message latency: B_bus = the catalog's link bandwidth x NCCL's ring efficiency.
 
 KV-cache capacity in tokens (per replica):
 
@@ -66,113 +66,48 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple, Sequence
 
+from sim.catalog.hardware import GpuSpec
 from sim.catalog.llm_models import LlmArchitecture, ServedModel
-from sim.units import BYTES_PER_GB, BYTES_PER_GIB, FLOP_PER_TFLOP
+from sim.units import BYTES_PER_GB
 
 
 # ------------------------------------------------------------------------------------------------
-# Hardware
+# Hardware: the facts come from the catalog (sim/catalog/gpus.toml, `GpuSpec`); what the software
+# stack makes of them is stated here.
 # ------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class AcceleratorSpec:
-    """What the roofline needs to know about one GPU. SI units: FLOP/s, B, B/s, s.
-
-    `peak_fp8_flops_per_s` is 0 where the GPU has no fp8 tensor cores (fp8 weights then run as
-    weight-only quantisation at the bf16 rate). Link and all-reduce figures are per GPU.
-    """
-
-    name: str
-    peak_bf16_flops_per_s: float
-    peak_fp8_flops_per_s: float
-    hbm_capacity_bytes: float
-    hbm_bandwidth_bytes_per_s: float
-    link_bandwidth_bytes_per_s: float
-    allreduce_bus_bandwidth_bytes_per_s: float
-    allreduce_latency_s: float
-    source: str
-
-    def __post_init__(self) -> None:
-        for name in ("peak_bf16_flops_per_s", "hbm_capacity_bytes", "hbm_bandwidth_bytes_per_s",
-                     "allreduce_bus_bandwidth_bytes_per_s"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"accelerator {self.name}: {name} must be positive")
-        if self.peak_fp8_flops_per_s < 0 or self.allreduce_latency_s < 0:
-            raise ValueError(f"accelerator {self.name}: fp8 peak and latency must be >= 0")
-
-    def peak_flops_per_s(self, math_format: str) -> float:
-        """Dense tensor-core peak [FLOP/s] for "bf16" or "fp8" products."""
-        if math_format == "fp8" and self.peak_fp8_flops_per_s > 0:
-            return self.peak_fp8_flops_per_s
-        if math_format in ("bf16", "fp8"):
-            return self.peak_bf16_flops_per_s
-        raise ValueError(f"unknown math format {math_format!r}")
-
-
 # NCCL reaches about 80 % of the NVLink line rate on a ring ("450GB/s is the line rate. With the
 # protocol overhead (~20%) NCCL can get an effective NVLink bandwidth of 370GB/s", S. Jeaugey,
-# NVIDIA, github.com/NVIDIA/nccl-tests/issues/212, 2024-05-06).
+# NVIDIA, github.com/NVIDIA/nccl-tests/issues/212, 2024-05-06). The same fraction is applied to
+# every link type (assumed where no figure was found: on one 8 x A100-80GB HPE system nccl-tests#149
+# reports ~200 GB/s, against 247 GB/s from this rule).
 NCCL_RING_EFFICIENCY = 370.0 / 450.0
 # Small-message all-reduce latency inside an H100 node: about 6 us (NCCL 2.20, 2 x H100, NVLS, CUDA
-# graphs; github.com/NVIDIA/nccl/issues/1259). Used for A100 too (assumed: no A100 figure found).
+# graphs; github.com/NVIDIA/nccl/issues/1259). Used for every GPU type (assumed: no other figure found).
 NVLINK_ALLREDUCE_LATENCY_S = 6e-6
 
-H100_SXM = AcceleratorSpec(
-    name="H100 SXM5 80GB",
-    # NVIDIA H100 Tensor Core GPU datasheet: BF16 1,979 TFLOP/s and FP8 3,958 TFLOP/s *with
-    # sparsity*; dense is half.
-    peak_bf16_flops_per_s=989.5 * FLOP_PER_TFLOP,
-    peak_fp8_flops_per_s=1979.0 * FLOP_PER_TFLOP,
-    # 80 GiB of HBM3 (splitwise-sim hardware_repo/processors/h100-80gb.yaml: 85,899,345,920 B).
-    hbm_capacity_bytes=80 * BYTES_PER_GIB,
-    hbm_bandwidth_bytes_per_s=3350 * BYTES_PER_GB,          # datasheet: 3.35 TB/s
-    link_bandwidth_bytes_per_s=450 * BYTES_PER_GB,          # NVLink 4: 900 GB/s both directions
-    allreduce_bus_bandwidth_bytes_per_s=370 * BYTES_PER_GB,
-    allreduce_latency_s=NVLINK_ALLREDUCE_LATENCY_S,
-    source="NVIDIA H100 datasheet; NVIDIA/nccl-tests#212; NVIDIA/nccl#1259",
-)
 
-H200_SXM = AcceleratorSpec(
-    name="H200 SXM 141GB",
-    # Same GH100 compute as H100 SXM (NVIDIA H200 datasheet); 141 GB HBM3e at 4.8 TB/s. The
-    # datasheet's "141 GB" is taken as decimal bytes (may understate by up to 7 %).
-    peak_bf16_flops_per_s=989.5 * FLOP_PER_TFLOP,
-    peak_fp8_flops_per_s=1979.0 * FLOP_PER_TFLOP,
-    hbm_capacity_bytes=141 * BYTES_PER_GB,
-    hbm_bandwidth_bytes_per_s=4800 * BYTES_PER_GB,
-    link_bandwidth_bytes_per_s=450 * BYTES_PER_GB,
-    allreduce_bus_bandwidth_bytes_per_s=370 * BYTES_PER_GB,
-    allreduce_latency_s=NVLINK_ALLREDUCE_LATENCY_S,
-    source="NVIDIA H200 datasheet; NVLink/NCCL figures as H100",
-)
+def peak_flops_per_s(gpu: GpuSpec, math_format: str) -> float:
+    """Dense tensor-core peak of one GPU [FLOP/s] for "bf16" or "fp8" products.
 
-A100_SXM_80GB = AcceleratorSpec(
-    name="A100 SXM4 80GB",
-    # NVIDIA A100 datasheet: BF16 312 TFLOP/s dense, no FP8; 80 GB HBM2e at 2,039 GB/s; NVLink 3
-    # 600 GB/s both directions. 80 GiB as in splitwise-sim a100-80gb.yaml.
-    peak_bf16_flops_per_s=312.0 * FLOP_PER_TFLOP,
-    peak_fp8_flops_per_s=0.0,
-    hbm_capacity_bytes=80 * BYTES_PER_GIB,
-    hbm_bandwidth_bytes_per_s=2039 * BYTES_PER_GB,
-    link_bandwidth_bytes_per_s=300 * BYTES_PER_GB,
-    # Same ~80 % protocol efficiency as on H100: 247 GB/s (nccl-tests#149 reports ~200 GB/s on
-    # one 8 x A100-80GB HPE system).
-    allreduce_bus_bandwidth_bytes_per_s=300 * BYTES_PER_GB * NCCL_RING_EFFICIENCY,
-    allreduce_latency_s=NVLINK_ALLREDUCE_LATENCY_S,
-    source="NVIDIA A100 datasheet; NCCL efficiency as H100 (nccl-tests#212)",
-)
+    fp8 products run at `peak_fp8_flop_per_s` where the GPU has fp8 tensor cores; elsewhere fp8
+    weights run as weight-only quantisation at the bf16 rate.
+    """
+    if math_format == "fp8":
+        return gpu.peak_fp8_flop_per_s or gpu.peak_flop_per_s
+    if math_format == "bf16":
+        return gpu.peak_flop_per_s
+    raise ValueError(f"unknown math format {math_format!r}")
 
-A100_SXM_40GB = AcceleratorSpec(
-    name="A100 SXM4 40GB",
-    # NVIDIA A100 datasheet: 40 GB HBM2 at 1,555 GB/s; compute and NVLink as the 80 GB part.
-    peak_bf16_flops_per_s=312.0 * FLOP_PER_TFLOP,
-    peak_fp8_flops_per_s=0.0,
-    hbm_capacity_bytes=40 * BYTES_PER_GIB,
-    hbm_bandwidth_bytes_per_s=1555 * BYTES_PER_GB,
-    link_bandwidth_bytes_per_s=300 * BYTES_PER_GB,
-    allreduce_bus_bandwidth_bytes_per_s=300 * BYTES_PER_GB * NCCL_RING_EFFICIENCY,
-    allreduce_latency_s=NVLINK_ALLREDUCE_LATENCY_S,
-    source="NVIDIA A100 datasheet",
-)
+
+def allreduce_bus_bandwidth_bytes_per_s(gpu: GpuSpec) -> float:
+    """Bus bandwidth an NCCL ring all-reduce reaches [B/s] = link bandwidth x NCCL_RING_EFFICIENCY.
+
+    Worked number: H100 (450 GB/s each way) -> 370 GB/s, as nccl-tests reports.
+    """
+    if gpu.link_bandwidth_bytes_per_s is None:
+        raise ValueError(f"{gpu.name}: no chip-to-chip link bandwidth in the catalog; tensor parallelism "
+                         "needs `link_bandwidth_bytes_per_s`")
+    return gpu.link_bandwidth_bytes_per_s * NCCL_RING_EFFICIENCY
 
 
 @dataclass(frozen=True)
@@ -192,10 +127,10 @@ class ServingEfficiency:
 
 @dataclass(frozen=True)
 class ReplicaSpec:
-    """One model served on `tensor_parallel` GPUs of one type."""
+    """One model served on `tensor_parallel` GPUs of one catalog type (`GpuSpec`)."""
 
     model: ServedModel
-    accelerator: AcceleratorSpec
+    gpu: GpuSpec
     tensor_parallel: int = 1
     efficiency: ServingEfficiency = field(default_factory=ServingEfficiency)
     # Activations are exchanged in bf16 by the tensor-parallel all-reduces.
@@ -204,6 +139,8 @@ class ReplicaSpec:
     def __post_init__(self) -> None:
         if self.tensor_parallel < 1:
             raise ValueError(f"tensor_parallel must be >= 1, got {self.tensor_parallel}")
+        if self.tensor_parallel > 1:
+            allreduce_bus_bandwidth_bytes_per_s(self.gpu)  # refuses a GPU without links
 
     @property
     def n_gpus(self) -> int:
@@ -216,7 +153,7 @@ class ReplicaSpec:
     @property
     def peak_flops_per_s(self) -> float:
         """Peak of ONE GPU for this model's math format [FLOP/s]."""
-        return self.accelerator.peak_flops_per_s(self.model.weights.math_format)
+        return peak_flops_per_s(self.gpu, self.model.weights.math_format)
 
     @property
     def kv_replication(self) -> float:
@@ -230,7 +167,7 @@ class ReplicaSpec:
 
     @property
     def usable_hbm_bytes(self) -> float:
-        return self.tensor_parallel * self.accelerator.hbm_capacity_bytes * self.efficiency.hbm_usable_fraction
+        return self.tensor_parallel * self.gpu.hbm_bytes * self.efficiency.hbm_usable_fraction
 
     @property
     def kv_capacity_tokens(self) -> int:
@@ -246,7 +183,7 @@ class ReplicaSpec:
         """Raise if the weights plus one full-length sequence do not fit in usable HBM."""
         if not self.fits:
             raise ValueError(
-                f"{self.model.label} on {self.tensor_parallel} x {self.accelerator.name}: "
+                f"{self.model.label} on {self.tensor_parallel} x {self.gpu.name}: "
                 f"{self.model.weight_bytes / BYTES_PER_GB:.1f} GB of weights leave room for "
                 f"{max(self.kv_capacity_tokens, 0)} KV tokens, fewer than one "
                 f"{self.architecture.max_context_tokens}-token context")
@@ -336,7 +273,7 @@ def _compute_s(replica: ReplicaSpec, flops: float) -> float:
 
 
 def _memory_s(replica: ReplicaSpec, bytes_moved: float) -> float:
-    bandwidth = replica.n_gpus * replica.accelerator.hbm_bandwidth_bytes_per_s * replica.efficiency.memory_bandwidth
+    bandwidth = replica.n_gpus * replica.gpu.hbm_bandwidth_bytes_per_s * replica.efficiency.memory_bandwidth
     return bytes_moved / bandwidth
 
 
@@ -344,9 +281,10 @@ def _communication_s(replica: ReplicaSpec, tokens: float) -> float:
     """Two all-reduces per layer of tokens x hidden activations (Megatron-LM TP)."""
     arch = replica.architecture
     message_bytes = tokens * arch.hidden_size * replica.activation_bytes_per_element
-    accel = replica.accelerator
-    one = ring_allreduce_time_s(message_bytes, replica.n_gpus, accel.allreduce_bus_bandwidth_bytes_per_s,
-                                accel.allreduce_latency_s)
+    if replica.n_gpus <= 1:
+        return 0.0
+    one = ring_allreduce_time_s(message_bytes, replica.n_gpus, allreduce_bus_bandwidth_bytes_per_s(replica.gpu),
+                                NVLINK_ALLREDUCE_LATENCY_S)
     return 2.0 * arch.n_layers * one
 
 

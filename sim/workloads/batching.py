@@ -39,7 +39,7 @@ per prefill end and per completion, never one per decode step:
 
 `advance_to` returns contiguous `PhaseSegment`s (prefill, decode, idle) covering the elapsed time
 exactly, each with its tensor-core time, so GPU energy follows exactly from
-`GpuPhasePower.busy_energy_j(duration, compute)` (power is linear in compute time). Compute time is
+`sim.physics.inference_power.busy_energy_j(gpu, duration, compute)` (power is linear in compute time). Compute time is
 counted step by step (a step in progress pro rata to its elapsed part), so a segment never holds
 more compute than time, and a meter that draws each segment's mean power integrates every step's
 energy exactly, wherever the driver happens to look. Each completed request carries the busy and
