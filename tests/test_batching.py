@@ -294,5 +294,7 @@ def test_refusals():
         replica.enqueue(Request(1, 6.0, 10, 10))
     with pytest.raises(ValueError, match="go back"):
         replica.advance_to(4.0)
+    with pytest.raises(ValueError, match="prompt token"):
+        replica.enqueue(Request(2, 5.0, 0, 10))
     with pytest.raises(ValueError):
         SchedulerConfig(0, 100)

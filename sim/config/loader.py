@@ -175,6 +175,10 @@ def cross_checks(scenario: Scenario, where: str) -> list[str]:
             problems.append(
                 f"{where}: jobs.{i}.gpus = {job.gpus}: exceeds the cluster's {cluster_gpus} accelerators"
             )
+    if scenario.services:
+        from sim.workloads.service import service_cross_checks
+
+        problems += service_cross_checks(scenario, where)
     return problems
 
 

@@ -372,6 +372,13 @@ class DecodeStepLaw:
         qc = self.compute_per_token_s * growth_per_step
         pm = self.memory_fixed_s + self.memory_per_token_s * context_tokens
         qm = self.memory_per_token_s * growth_per_step
+        last = n_steps - 1
+        # One line bounds every step (lines cannot cross between two points where one is above):
+        # the usual case, memory-bound decode.
+        if pc <= pm and pc + qc * last <= pm + qm * last:
+            return n_steps * pm + qm * n_steps * last / 2.0 + n_steps * self.communication_s
+        if pc >= pm and pc + qc * last >= pm + qm * last:
+            return n_steps * pc + qc * n_steps * last / 2.0 + n_steps * self.communication_s
         s, compute_first = self._split(pc, qc, pm, qm, n_steps)
         if compute_first:
             p1, q1, p2, q2 = pc, qc, pm, qm
@@ -397,13 +404,19 @@ class DecodeStepLaw:
         if max_steps <= 0 or duration_s < self.run_time_s(context_tokens, growth_per_step, 1):
             return 0
         pc, qc, pm, qm = self._lines(context_tokens, growth_per_step)
-        s, compute_first = self._split(pc, qc, pm, qm, max_steps)
-        first, second = ((pc, qc), (pm, qm)) if compute_first else ((pm, qm), (pc, qc))
-        time_at_split = self.run_time_s(context_tokens, growth_per_step, s)
-        if duration_s < time_at_split:
-            p, q, offset, remaining = first[0], first[1], 0, duration_s
+        last = max_steps - 1
+        if pc <= pm and pc + qc * last <= pm + qm * last:      # memory-bound throughout
+            p, q, offset, remaining = pm, qm, 0, duration_s
+        elif pc >= pm and pc + qc * last >= pm + qm * last:    # compute-bound throughout
+            p, q, offset, remaining = pc, qc, 0, duration_s
         else:
-            p, q, offset, remaining = second[0] + second[1] * s, second[1], s, duration_s - time_at_split
+            s, compute_first = self._split(pc, qc, pm, qm, max_steps)
+            first, second = ((pc, qc), (pm, qm)) if compute_first else ((pm, qm), (pc, qc))
+            time_at_split = self.run_time_s(context_tokens, growth_per_step, s)
+            if duration_s < time_at_split:
+                p, q, offset, remaining = first[0], first[1], 0, duration_s
+            else:
+                p, q, offset, remaining = second[0] + second[1] * s, second[1], s, duration_s - time_at_split
         # n steps of (p + comm) + q k, k = 0..n-1:  q/2 n^2 + (p + comm - q/2) n - remaining = 0
         a, b = q / 2.0, p + self.communication_s - q / 2.0
         denominator = b + math.sqrt(max(b * b + 4.0 * a * remaining, 0.0))  # stable root of a n^2 + b n = r
@@ -414,6 +427,16 @@ class DecodeStepLaw:
         while n > 0 and self.run_time_s(context_tokens, growth_per_step, n) > duration_s:
             n -= 1
         return n
+
+    def boundary_at_or_after(self, context_tokens: float, growth_per_step: float, elapsed_s: float,
+                             max_steps: int) -> tuple[int, float]:
+        """(k, t_k): the first step boundary at or after `elapsed_s` from the start of a run of at most
+        `max_steps` steps, k steps in, t_k = run_time_s(k) (k = max_steps if none is earlier)."""
+        done = self.steps_within(context_tokens, growth_per_step, elapsed_s, max_steps)
+        at = self.run_time_s(context_tokens, growth_per_step, done)
+        if at >= elapsed_s or done >= max_steps:
+            return done, at
+        return done + 1, self.run_time_s(context_tokens, growth_per_step, done + 1)
 
     def compute_by_s(self, context_tokens: float, growth_per_step: float, elapsed_s: float,
                      max_steps: int) -> float:

@@ -245,6 +245,32 @@ class StepRate:
         return [RatePiece(float(a), float(b), float(v), True) for a, b, v in zip(instants, ends, values) if b > a]
 
 
+@dataclass(frozen=True)
+class ShiftedRate:
+    """A profile on absolute time (UTC epoch seconds) seen from an origin: rate(t) = profile(origin + t).
+
+    Arrivals are then drawn directly in seconds from the origin (a run's start), at the full precision
+    of a float near zero rather than near 1.7e9 s.
+    """
+
+    profile: RateProfile
+    origin_s: float
+
+    def rate_per_s(self, time_s: np.ndarray) -> np.ndarray:
+        return self.profile.rate_per_s(self.origin_s + np.asarray(time_s, dtype=float))
+
+    def expected_count(self, start_s: float, end_s: float) -> float:
+        return self.profile.expected_count(self.origin_s + start_s, self.origin_s + end_s)
+
+    def pieces(self, start_s: float, end_s: float) -> list[RatePiece]:
+        out = []
+        for piece in self.profile.pieces(self.origin_s + start_s, self.origin_s + end_s):
+            a = start_s if piece.start_s == self.origin_s + start_s else piece.start_s - self.origin_s
+            b = end_s if piece.end_s == self.origin_s + end_s else piece.end_s - self.origin_s
+            out.append(RatePiece(a, b, piece.bound_per_s, piece.exact))
+        return out
+
+
 def poisson_arrival_times(profile: RateProfile, start_s: float, end_s: float,
                           rng: np.random.Generator) -> np.ndarray:
     """Arrival instants [s] of a Poisson process with rate `profile` on [start_s, end_s), sorted.

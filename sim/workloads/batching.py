@@ -121,18 +121,17 @@ class SchedulerConfig:
             raise ValueError(f"max_prefill_tokens must be >= 1, got {self.max_prefill_tokens}")
 
 
-@dataclass(frozen=True)
-class Request:
-    """A request as the replica sees it. A request with 0 output tokens ends with its prefill."""
+class Request(NamedTuple):
+    """A request as the replica sees it (an immutable record, cheap to make: one per arrival).
+
+    A request with 0 output tokens ends with its prefill. `enqueue` refuses a request with no
+    prompt token or a negative output.
+    """
 
     request_id: int
     arrival_s: float
     prompt_tokens: int
     output_tokens: int
-
-    def __post_init__(self) -> None:
-        if self.prompt_tokens < 1 or self.output_tokens < 0:
-            raise ValueError(f"request {self.request_id}: need >= 1 prompt token and >= 0 output tokens")
 
     @property
     def kv_tokens(self) -> int:
@@ -245,6 +244,7 @@ class _Sequence:
 
 class _Prefill:
     phase = PREFILL
+    __slots__ = ("start_s", "end_s", "cost", "sequences", "size", "compute_total_s", "compute_accounted_s")
 
     def __init__(self, start_s: float, cost: StepTime, sequences: list[_Sequence]):
         self.start_s = start_s
@@ -264,6 +264,8 @@ class _DecodeRun:
     """n decode steps of a fixed batch of `size` sequences whose contexts sum to `context_tokens`."""
 
     phase = DECODE
+    __slots__ = ("start_s", "law", "size", "context_tokens", "compute_accounted_s", "n_steps", "end_s",
+                 "_compute_total_s")
 
     def __init__(self, start_s: float, law: DecodeStepLaw, size: int, context_tokens: int, n_steps: int):
         self.start_s = start_s
@@ -271,12 +273,16 @@ class _DecodeRun:
         self.size = size
         self.context_tokens = context_tokens
         self.compute_accounted_s = 0.0
-        self._plan(n_steps)
-
-    def _plan(self, n_steps: int) -> None:
         self.n_steps = n_steps
-        self.end_s = self.start_s + self.law.run_time_s(self.context_tokens, self.size, n_steps)
-        self.compute_total_s = self.law.run_compute_s(self.context_tokens, self.size, n_steps)
+        self.end_s = start_s + law.run_time_s(context_tokens, size, n_steps)
+        self._compute_total_s = None
+
+    @property
+    def compute_total_s(self) -> float:
+        """Tensor-core time of the whole run (computed when first asked: a run cut early never needs it)."""
+        if self._compute_total_s is None:
+            self._compute_total_s = self.law.run_compute_s(self.context_tokens, self.size, self.n_steps)
+        return self._compute_total_s
 
     def compute_by_s(self, t_s: float) -> float:
         """Tensor-core time of the run up to t_s, step by step (the step in progress pro rata)."""
@@ -284,10 +290,11 @@ class _DecodeRun:
 
     def cut_after_step_in_progress(self, t_s: float) -> None:
         """End the run at the first step boundary at or after t_s."""
-        elapsed = t_s - self.start_s
-        done = self.law.steps_within(self.context_tokens, self.size, elapsed, self.n_steps)
-        at_boundary = self.start_s + self.law.run_time_s(self.context_tokens, self.size, done) >= t_s
-        self._plan(min(self.n_steps, done if at_boundary else done + 1))
+        n, elapsed = self.law.boundary_at_or_after(self.context_tokens, self.size, t_s - self.start_s, self.n_steps)
+        if n < self.n_steps:
+            self.n_steps = n
+            self.end_s = self.start_s + elapsed
+            self._compute_total_s = None
 
 
 class ContinuousBatchingReplica:
@@ -306,6 +313,8 @@ class ContinuousBatchingReplica:
         self._steps_done = 0              # decode steps run so far
         self._busy_per_seat_s = 0.0       # sum over decode runs of run time / batch size
         self._compute_per_seat_s = 0.0
+        self._busy_closed_s = 0.0         # busy and tensor-core time of the activities that ended
+        self._compute_closed_s = 0.0
 
     # ---- observation --------------------------------------------------------------------------
     @property
@@ -344,6 +353,8 @@ class ContinuousBatchingReplica:
         if request.arrival_s > self._now_s or request.arrival_s < self._now_s - 1e-9 * max(1.0, abs(self._now_s)):
             raise ValueError(f"request {request.request_id} arrives at {request.arrival_s} s but the replica "
                              f"is at {self._now_s} s: advance to the arrival first")
+        if request.prompt_tokens < 1 or request.output_tokens < 0:
+            raise ValueError(f"request {request.request_id}: need >= 1 prompt token and >= 0 output tokens")
         if request.kv_tokens > self.config.kv_capacity_tokens:
             raise ValueError(f"request {request.request_id} needs {request.kv_tokens} KV tokens; the replica "
                              f"holds {self.config.kv_capacity_tokens}")
@@ -355,6 +366,7 @@ class ContinuousBatchingReplica:
             run.cut_after_step_in_progress(self._now_s)
             if run.end_s <= self._now_s:  # exactly at a step boundary: admit now
                 self._activity = None
+                self._close(run)
                 self._finish_decode(run, [])
                 self._start_next()
 
@@ -378,6 +390,7 @@ class ContinuousBatchingReplica:
                 self._emit(segments, activity, activity.end_s, activity.compute_total_s)
                 self._now_s = activity.end_s
                 self._activity = None
+                self._close(activity)
                 if isinstance(activity, _Prefill):
                     self._finish_prefill(activity, first_tokens, completions)
                 else:
@@ -404,7 +417,53 @@ class ContinuousBatchingReplica:
             raise RuntimeError(f"replica not idle after {max_changes} changes")
         return Advance(start, self._now_s, tuple(segments), tuple(first_tokens), tuple(completions))
 
+    def busy_compute_s(self, t_s: float) -> tuple[float, float]:
+        """(busy, tensor-core) time [s] of the replica from its start up to `t_s`.
+
+        `t_s` may lie anywhere up to the next change (the activity in progress counts step by step,
+        the step in progress pro rata): the energy of any stretch follows exactly from two calls.
+        """
+        activity = self._activity
+        if activity is None:
+            return self._busy_closed_s, self._compute_closed_s
+        if t_s > activity.end_s or t_s < activity.start_s:
+            raise ValueError(f"{t_s} s lies outside the activity in progress [{activity.start_s}, {activity.end_s}]")
+        return self._busy_closed_s + (t_s - activity.start_s), self._compute_closed_s + activity.compute_by_s(t_s)
+
+    # ---- lean driver (a service process; no segments) ---------------------------------------------
+    # Use either advance_to (segments, for analysis and tests) or arrive/process_change (a driver that
+    # asks busy_compute_s for energy), not both on one replica.
+    def arrive(self, request: Request) -> None:
+        """Move the clock to the request's arrival (no change may be due before it) and enqueue it."""
+        t_s = request.arrival_s
+        activity = self._activity
+        if activity is not None and activity.end_s < t_s:
+            raise ValueError(f"a change is due at {activity.end_s} s, before the arrival at {t_s} s")
+        if t_s < self._now_s:
+            raise ValueError(f"request {request.request_id} arrives at {t_s} s, before the replica's {self._now_s} s")
+        self._now_s = t_s
+        self.enqueue(request)
+
+    def process_change(self) -> list[CompletedRequest]:
+        """Finish the activity ending at `next_change_at_s()`, start the next one; the completions."""
+        activity = self._activity
+        if activity is None:
+            raise ValueError("nothing is running: no change is due")
+        completions: list[CompletedRequest] = []
+        self._now_s = activity.end_s
+        self._activity = None
+        self._close(activity)
+        if activity.phase is PREFILL:
+            self._finish_prefill(activity, None, completions)
+        else:
+            self._finish_decode(activity, completions)
+        self._start_next()
+        return completions
+
     # ---- internals --------------------------------------------------------------------------------
+    def _close(self, activity) -> None:
+        self._busy_closed_s += activity.end_s - activity.start_s
+        self._compute_closed_s += activity.compute_total_s
     def _emit(self, segments: list[PhaseSegment], activity, until_s: float, compute_until_s: float) -> None:
         """Append the part of `activity` from now to `until_s`, with its tensor-core time."""
         compute = max(compute_until_s - activity.compute_accounted_s, 0.0)
@@ -426,21 +485,36 @@ class ContinuousBatchingReplica:
         return True
 
     def _start_next(self) -> None:
-        """At a step boundary: admit and prefill, else decode, else idle."""
+        """At a step boundary: admit and prefill, else decode, else idle (the rule of _head_admissible)."""
         now = self._now_s
-        admitted: list[_Sequence] = []
-        prefill_tokens = 0
-        while self._head_admissible(prefill_tokens, len(admitted)):
-            request = self._waiting.popleft()
-            self._kv_reserved_tokens += request.kv_tokens
-            prefill_tokens += request.prompt_tokens
-            admitted.append(_Sequence(request, now))
-        if admitted:
-            cost = self.cost.prefill_cost([s.request.prompt_tokens for s in admitted])
-            self._activity = _Prefill(now, cost, admitted)
-        elif self._decoding:
-            size = len(self._decoding)
-            n_steps = self._decoding[0][0] - self._steps_done
+        waiting = self._waiting
+        if waiting:
+            cfg = self.config
+            seats = cfg.max_batch_size - len(self._decoding)
+            kv_free = cfg.kv_capacity_tokens - self._kv_reserved_tokens
+            budget = cfg.max_prefill_tokens
+            admitted: list[_Sequence] = []
+            prompts: list[int] = []
+            prefill_tokens = 0
+            while waiting and seats > 0:
+                head = waiting[0]
+                kv = head.prompt_tokens + head.output_tokens
+                if kv > kv_free or (admitted and budget is not None and prefill_tokens + head.prompt_tokens > budget):
+                    break
+                waiting.popleft()
+                seats -= 1
+                kv_free -= kv
+                prefill_tokens += head.prompt_tokens
+                prompts.append(head.prompt_tokens)
+                admitted.append(_Sequence(head, now))
+            if admitted:
+                self._kv_reserved_tokens = cfg.kv_capacity_tokens - kv_free
+                self._activity = _Prefill(now, self.cost.prefill_cost(prompts), admitted)
+                return
+        decoding = self._decoding
+        if decoding:
+            size = len(decoding)
+            n_steps = decoding[0][0] - self._steps_done
             self._activity = _DecodeRun(now, self.cost.decode_step_law(size), size, self._context_tokens, n_steps)
         else:
             self._activity = None
@@ -449,7 +523,7 @@ class ContinuousBatchingReplica:
         self._kv_reserved_tokens -= sequence.request.kv_tokens
         completions.append(sequence.completed(finish_s))
 
-    def _finish_prefill(self, prefill: _Prefill, first_tokens: list[FirstToken],
+    def _finish_prefill(self, prefill: _Prefill, first_tokens: list[FirstToken] | None,
                         completions: list[CompletedRequest]) -> None:
         total_prompt = sum(s.request.prompt_tokens for s in prefill.sequences)
         for s in prefill.sequences:
@@ -459,7 +533,8 @@ class ContinuousBatchingReplica:
             s.compute_share_s += share * prefill.cost.compute_s
             if request.output_tokens >= 1:
                 s.first_token_s = prefill.end_s
-                first_tokens.append(FirstToken(request.request_id, prefill.end_s))
+                if first_tokens is not None:
+                    first_tokens.append(FirstToken(request.request_id, prefill.end_s))
             if request.output_tokens <= 1:
                 self._release(s, prefill.end_s, completions)
                 continue
