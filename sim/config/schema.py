@@ -399,8 +399,8 @@ class LengthSpec(StrictModel):
         if missing:
             raise ValueError(f"distribution {self.distribution!r} needs {', '.join(missing)}")
         if extra:
-            raise ValueError(f"{', '.join(extra)} do(es) not apply to distribution {self.distribution!r} "
-                             f"(it takes {', '.join(sorted(required | optional))})")
+            raise ValueError(f"{', '.join(extra)} {'does' if len(extra) == 1 else 'do'} not apply to distribution "
+                             f"{self.distribution!r} (it takes {', '.join(sorted(required | optional))})")
         try:
             self.distribution_object()
         except ValueError as exc:
@@ -477,7 +477,8 @@ class ArrivalsSpec(StrictModel):
         if missing:
             raise ValueError(f"process {self.process!r} needs {', '.join(missing)}")
         if extra:
-            raise ValueError(f"{', '.join(extra)} do(es) not apply to process {self.process!r}")
+            raise ValueError(f"{', '.join(extra)} {'does' if len(extra) == 1 else 'do'} not apply to process "
+                             f"{self.process!r} (it takes {', '.join(sorted(required | optional | {'format'}))})")
         return self
 
 

@@ -158,7 +158,8 @@ def service_cross_checks(scenario, where: str) -> list[str]:
         try:
             plan = plan_service(spec, node)
         except ValueError as exc:
-            problems.append(f"{at}.model: {exc}; raise tensor_parallel or lower the precision")
+            shown = f" = {spec.model!r}" if isinstance(spec.model, str) else ""
+            problems.append(f"{at}.model{shown}: {exc}; raise tensor_parallel or lower the precision")
             continue
         if plan.nodes > free_nodes:
             problems.append(f"{at}.replicas = {spec.replicas}: needs {plan.nodes} nodes of {node.gpus_per_node} GPUs; "
@@ -248,8 +249,9 @@ class InferenceService:
         self.arrival_s: list[float] = trace.arrival_s.tolist()
         self.prompt_tokens: list[int] = prompts.tolist()
         # generation stops at the context window (vLLM max_model_len); longer prompts are refused
-        self.output_tokens: list[int] = np.minimum(trace.output_tokens, np.maximum(context - prompts, 0)).tolist()
         self.rejected = prompts >= context
+        cut = np.minimum(trace.output_tokens, np.maximum(context - prompts, 0))
+        self.output_tokens: list[int] = np.where(self.rejected, trace.output_tokens, cut).tolist()
         self.n_requests = len(self.arrival_s)
 
         # replicas and their power constants
@@ -318,7 +320,7 @@ class InferenceService:
             if t_stop <= t_now:
                 yield env.timeout(0.0)      # someone else acts at this instant: let them first
                 continue
-            done_at = self._run_ahead(t_stop)
+            done_at = self._run_ahead(t_now, t_stop)
             t_end = t_stop if done_at is None else done_at
             if t_end > t_now:
                 busy, compute = self._busy_compute_s(t_end)
@@ -347,15 +349,20 @@ class InferenceService:
             compute += c
         return busy, compute
 
-    def _run_ahead(self, t_stop: float) -> float | None:
-        """Handle every arrival and replica change before `t_stop`, in time order (changes first at
-        equal instants). Returns the instant at which the service finished, if it did."""
+    def _run_ahead(self, t_now: float, t_stop: float) -> float | None:
+        """Handle every arrival and replica change in [t_now, t_stop), in time order (changes first at
+        equal instants). Returns the instant at which the service finished, if it did: its arrival
+        window closed and its last request done."""
         heap, replicas = self._heap, self.replicas
         arrivals, n = self.arrival_s, self.n_requests
         i = self._next_arrival
         heappop, heappush = heapq.heappop, heapq.heappush
-        t_last = None
+        t_last = t_now
         while True:
+            if i == n and self._outstanding == 0:
+                self._next_arrival = i
+                done_at = max(t_last, self.window_s)
+                return done_at if done_at < t_stop else None
             while heap:
                 t_rep, r = heap[0]
                 if t_rep == replicas[r].next_change_at_s():
@@ -380,9 +387,6 @@ class InferenceService:
                 self._arrive(i, t_arr)
                 i += 1
                 t_last = t_arr
-            if i == n and self._outstanding == 0:
-                self._next_arrival = i
-                return t_last
         self._next_arrival = i
         return None
 
