@@ -15,7 +15,7 @@ from sim.engine.meter import CARBON, IT_CHANNELS, BinRecord, EnergySignal
 from sim.units import J_PER_KWH
 
 # Columns that are not additive over rows (rates, ratios, means): never summed into totals.
-_NOT_ADDITIVE_SUFFIXES = ("_per_kwh", "_c", "_pct")
+_NOT_ADDITIVE_SUFFIXES = ("_per_kwh", "_per_mwh", "_c", "_pct")
 
 def _is_additive(name: str) -> bool:
     if name in ("timestamp", "pue"):
