@@ -213,6 +213,9 @@ class FacilitySection(StrictModel):
     cooling_share: Number = Field(
         0.8, ge=0, le=1, description="Share of the overhead IT x (PUE - 1) booked as cooling; the rest is power loss."
     )
+    wue_l_per_kwh: Number = Field(
+        0.0, ge=0, description="On-site water per kWh of IT energy for `fixed_pue` [L/kWh] (The Green Grid WUE; 0 unless given)."
+    )
 
 
 # -------------------------------------------------------------------------------------------- grid

@@ -548,7 +548,7 @@ class FootprintAccountant:
             market_g = self._owner_residual_g.get(owner, 0.0)
         else:
             market_g = location_g * self.market_scale
-        marginal = integrals.get(CARBON_MARGINAL.key)
+        marginal = integrals.get(CARBON_MARGINAL.key, 0.0)
         return Footprint(
             it_energy_kwh=totals.it_energy_j / J_PER_KWH,
             facility_energy_kwh=totals.facility_energy_j / J_PER_KWH,

@@ -42,7 +42,8 @@ def parquet_metadata(scenario: Scenario) -> dict[bytes, bytes]:
 
 
 def build_facility(scenario: Scenario):
-    return FixedPue(pue=scenario.facility.pue, cooling_share=scenario.facility.cooling_share)
+    return FixedPue(pue=scenario.facility.pue, cooling_share=scenario.facility.cooling_share,
+                    wue_l_per_kwh=scenario.facility.wue_l_per_kwh)
 
 
 def carbon_intensity_series(scenario: Scenario, warnings: list[str]) -> StepSeries:

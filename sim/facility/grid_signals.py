@@ -110,7 +110,7 @@ class FileSource(SignalSource):
 
     @property
     def notes(self) -> tuple[str, ...]:
-        return self.series.notes
+        return tuple(f"{self.series.source}: {note}" for note in self.series.notes)
 
     def check_start(self, start_epoch_s: float) -> None:
         cover_run(self.series, start_epoch_s, start_epoch_s + 1.0)  # raises DataFileError with the span
