@@ -20,7 +20,7 @@ from sim.errors import DataFileError, ScenarioError
 from sim.runner import run_to_directory
 from sim.timeseries.grid import read_signal, regional_profile
 from sim.timeseries.series import to_epoch_s
-from sim.units import BYTES_PER_GB, G_PER_KG, J_PER_KWH, MM2_PER_CM2, S_PER_DAY, S_PER_H, S_PER_YEAR
+from sim.units import G_PER_KG, J_PER_KWH, MM2_PER_CM2, S_PER_DAY, S_PER_H, S_PER_YEAR
 
 REL = 1e-9
 UTC = timezone.utc

@@ -14,17 +14,16 @@ import pyarrow as pa
 import simpy
 
 from sim import __version__
-from sim.config.schema import DEFAULT_CARBON_INTENSITY_G_PER_KWH, Scenario
+from sim.config.schema import Scenario
 from sim.engine.footprint import FootprintAccountant, grid_sources, hardware_footprint
 from sim.engine.meter import IT_CHANNELS, Meter
 from sim.engine.streams import RandomStreams
 from sim.facility.cluster import IDLE_OWNER, Cluster
 from sim.facility.grid_signals import FileSource, SignalSource, drive_source
-from sim.facility.signals import drive_signal
 from sim.output.recorder import TimeseriesRecorder
 from sim.physics.fixed_pue import FixedPue
-from sim.timeseries.series import StepSeries, to_epoch_s
-from sim.units import G_PER_KG, J_PER_KWH, S_PER_H
+from sim.timeseries.series import to_epoch_s
+from sim.units import J_PER_KWH, S_PER_H
 from sim.workloads.training import TrainingJob
 
 
@@ -44,18 +43,6 @@ def parquet_metadata(scenario: Scenario) -> dict[bytes, bytes]:
 def build_facility(scenario: Scenario):
     return FixedPue(pue=scenario.facility.pue, cooling_share=scenario.facility.cooling_share,
                     wue_l_per_kwh=scenario.facility.wue_l_per_kwh)
-
-
-def carbon_intensity_series(scenario: Scenario, warnings: list[str]) -> StepSeries:
-    grid = scenario.grid
-    if grid.carbon_intensity_file is None:
-        value = grid.carbon_intensity_g_per_kwh
-        if value is None:
-            value = DEFAULT_CARBON_INTENSITY_G_PER_KWH
-        return StepSeries.constant("carbon_intensity", "gCO2e/kWh", value)
-    from sim.timeseries.grid import read_signal  # the file readers
-
-    return read_signal(grid.carbon_intensity_file, format=grid.file_format, column=grid.column)
 
 
 @dataclass
@@ -280,9 +267,3 @@ def _events_processed(env: simpy.Environment) -> int:
     """Events scheduled in the run (SimPy numbers each event it schedules)."""
     counter = getattr(env, "_eid", None)
     return int(next(counter)) if counter is not None else -1
-
-
-def _iso(epoch_s: float) -> str:
-    from sim.timeseries.series import from_epoch_s
-
-    return from_epoch_s(epoch_s).isoformat().replace("+00:00", "Z")
