@@ -116,6 +116,10 @@ class OwnerTotals:
         return math.fsum(self.channel_energy_j)
 
 
+def _draws(profile: ConstantPower | PeriodicPower) -> bool:
+    return not isinstance(profile, ConstantPower) or profile.power_w != 0.0
+
+
 class Load:
     """A handle on one (channel, owner) power draw. Change it only through `set_profile`/`set_power_w`."""
 
@@ -167,6 +171,10 @@ class Meter:
         self._channel_const_w = [0.0] * len(IT_CHANNELS)
         self._owner_const_w: dict[str, list[float]] = {}
         self._owners: dict[str, OwnerTotals] = {}
+        # Owners with at least one load drawing power: only they are visited when attributing a stretch,
+        # so a run with thousands of finished jobs costs no more per event than one with a few.
+        self._owner_drawing: dict[str, int] = {}
+        self._active_owners: dict[str, None] = {}
         self._changes_since_refresh = 0
         self._draw: FacilityDraw | None = None
         self._draw_heat_w = 0.0
@@ -183,6 +191,7 @@ class Meter:
         self._loads.append(load)
         self._owner_const_w.setdefault(owner, [0.0] * len(IT_CHANNELS))
         self._owners.setdefault(owner, OwnerTotals())
+        self._owner_drawing.setdefault(owner, 0)
         return load
 
     def change(self, load: Load, now_s: float, profile: ConstantPower | PeriodicPower) -> None:
@@ -201,6 +210,15 @@ class Meter:
             owner_w[c] += profile.power_w
         else:
             self._periodic.append(load)
+        was_drawing = _draws(old)
+        now_drawing = _draws(profile)
+        if was_drawing != now_drawing:
+            count = self._owner_drawing[load.owner] + (1 if now_drawing else -1)
+            self._owner_drawing[load.owner] = count
+            if count:
+                self._active_owners[load.owner] = None
+            else:
+                self._active_owners.pop(load.owner, None)
         load.profile = profile
         self._draw = None
         self._changes_since_refresh += 1
@@ -309,7 +327,8 @@ class Meter:
         # Attribution: each owner gets its own IT energy plus a share of the overhead, the carbon and
         # the water in proportion to its IT energy in this segment.
         if it_e > 0:
-            for owner, const_w in self._owner_const_w.items():
+            for owner in self._active_owners:
+                const_w = self._owner_const_w[owner]
                 extra = periodic_by_owner.get(owner)
                 own = [p * dt_s for p in const_w]
                 if extra is not None:
