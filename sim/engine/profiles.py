@@ -52,6 +52,7 @@ class PeriodicPower:
         energies = tuple(float(x) for x in np.concatenate(([0.0], np.cumsum(np.multiply(self.durations_s, self.powers_w)))))
         object.__setattr__(self, "_edges_s", edges)
         object.__setattr__(self, "_cum_energy_j", energies)
+        object.__setattr__(self, "_last", (math.nan, 0.0))
 
     @property
     def period_s(self) -> float:
@@ -74,4 +75,9 @@ class PeriodicPower:
         return periods * self.period_energy_j + within
 
     def energy_j(self, start_s: float, end_s: float) -> float:
-        return self._cumulative_j(end_s) - self._cumulative_j(start_s)
+        # The meter integrates consecutive stretches, so F(start) is usually the F(end) of the last call.
+        cached_t, cached_f = self._last
+        start_f = cached_f if start_s == cached_t else self._cumulative_j(start_s)
+        end_f = self._cumulative_j(end_s)
+        object.__setattr__(self, "_last", (end_s, end_f))
+        return end_f - start_f
