@@ -126,21 +126,30 @@ def test_default_output_directory_is_outputs_slash_stem(tmp_path):
     assert (tmp_path / "outputs" / "mine" / "summary.json").is_file()
 
 
+def quickstart_with_grid_file(tmp_path, csv_path) -> str:
+    """The quickstart scenario with its constant intensity replaced by a file."""
+    text = (SCENARIOS / "quickstart.toml").read_text()
+    text = text.replace("carbon_intensity_g_per_kwh = 385", f"carbon_intensity_file = '{csv_path}'")
+    path = tmp_path / "quickstart_file.toml"
+    path.write_text(text)
+    return str(path)
+
+
 def test_malformed_carbon_intensity_csv_names_file_and_line(tmp_path):
     csv = tmp_path / "ci.csv"
     csv.write_text("timestamp,value\n2023-06-01T00:00:00Z,300\n2023-06-01T01:00:00Z,lots\n2023-06-01T02:00:00Z,280\n")
     out = tmp_path / "run"
-    result = run_cli(QUICKSTART, "--out", str(out), "--set", f"grid.carbon_intensity_file='{csv}'")
+    result = run_cli(quickstart_with_grid_file(tmp_path, csv), "--out", str(out))
     assert result.returncode == 2
     assert "ci.csv:3" in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ci.csv", "quickstart_file.toml"]
 
 
 def test_hourly_carbon_file_wakes_the_run_at_its_steps(shared_data, tmp_path):
     out = tmp_path / "run"
-    result = run_cli(QUICKSTART, "--out", str(out),
-                     "--set", f"grid.carbon_intensity_file='{shared_data / 'US-CAL-CISO_2023_hourly.csv'}'")
+    result = run_cli(quickstart_with_grid_file(tmp_path, shared_data / "US-CAL-CISO_2023_hourly.csv"), "--out", str(out))
     assert result.returncode == 0, result.stderr
     summary, ts, _ = read_run(out)
     # hourly intensities are all different: the 15-min rows of each hour share one value, hours differ

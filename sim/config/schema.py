@@ -225,11 +225,12 @@ class GridSection(StrictModel):
     carbon_intensity_file: InputPath | None = Field(
         None, description="CSV of hourly (or finer) carbon intensity; relative to the scenario file."
     )
-    file_format: Literal["auto", "electricitymaps", "timestamp_value"] = Field(
-        "auto", description="Format of `carbon_intensity_file`."
+    file_format: Literal["auto", "electricitymaps", "eia930", "csv", "parquet"] = Field(
+        "auto", description="Format of `carbon_intensity_file` (auto: from the header or extension)."
     )
-    column: Literal["lca", "direct"] = Field(
-        "lca", description="Electricity Maps column: life-cycle (lca) or direct (combustion) intensity."
+    column: str | None = Field(
+        None,
+        description="Value column: 'lca' (default) or 'direct' for Electricity Maps files; the column name otherwise.",
     )
 
     @model_validator(mode="after")
