@@ -116,6 +116,10 @@ class OwnerTotals:
         return math.fsum(self.channel_energy_j)
 
 
+def _draws(profile: ConstantPower | PeriodicPower) -> bool:
+    return not isinstance(profile, ConstantPower) or profile.power_w != 0.0
+
+
 class Load:
     """A handle on one (channel, owner) power draw. Change it only through `set_profile`/`set_power_w`."""
 
@@ -167,8 +171,13 @@ class Meter:
         self._channel_const_w = [0.0] * len(IT_CHANNELS)
         self._owner_const_w: dict[str, list[float]] = {}
         self._owners: dict[str, OwnerTotals] = {}
+        # Owners with at least one load drawing power: only they are visited when attributing a stretch,
+        # so a run with thousands of finished jobs costs no more per event than one with a few.
+        self._owner_drawing: dict[str, int] = {}
+        self._active_owners: dict[str, None] = {}
         self._changes_since_refresh = 0
         self._draw: FacilityDraw | None = None
+        self._draw_heat_w = 0.0
         self._bin_index = 0
         self._bin = self._new_bin(0)
         self.finished = False
@@ -182,6 +191,7 @@ class Meter:
         self._loads.append(load)
         self._owner_const_w.setdefault(owner, [0.0] * len(IT_CHANNELS))
         self._owners.setdefault(owner, OwnerTotals())
+        self._owner_drawing.setdefault(owner, 0)
         return load
 
     def change(self, load: Load, now_s: float, profile: ConstantPower | PeriodicPower) -> None:
@@ -200,6 +210,15 @@ class Meter:
             owner_w[c] += profile.power_w
         else:
             self._periodic.append(load)
+        was_drawing = _draws(old)
+        now_drawing = _draws(profile)
+        if was_drawing != now_drawing:
+            count = self._owner_drawing[load.owner] + (1 if now_drawing else -1)
+            self._owner_drawing[load.owner] = count
+            if count:
+                self._active_owners[load.owner] = None
+            else:
+                self._active_owners.pop(load.owner, None)
         load.profile = profile
         self._draw = None
         self._changes_since_refresh += 1
@@ -244,9 +263,16 @@ class Meter:
         """IT heat load [W] seen by the facility: constant draws plus the period mean of periodic ones."""
         return math.fsum(self._channel_const_w) + math.fsum(l.profile.mean_power_w for l in self._periodic)
 
-    def facility_draw(self) -> FacilityDraw:
-        if self._draw is None:
-            self._draw = self.facility.draw(max(self.it_power_w, 0.0), self.weather)
+    def facility_draw(self, it_power_w: float | None = None) -> FacilityDraw:
+        """The facility's overhead draw at IT heat load `it_power_w` (default: the current load).
+
+        Cached while neither the heat load nor the weather changes, so a stretch of constant loads
+        evaluates the facility model once however many output intervals it spans.
+        """
+        heat_w = max(self.it_power_w if it_power_w is None else it_power_w, 0.0)
+        if self._draw is None or self._draw_heat_w != heat_w:
+            self._draw = self.facility.draw(heat_w, self.weather)
+            self._draw_heat_w = heat_w
         return self._draw
 
     def advance(self, t_s: float) -> None:
@@ -276,7 +302,10 @@ class Meter:
             b.channel_energy_j[i] += e
         it_e = math.fsum(channel_e)
 
-        draw = self.facility_draw()
+        # The plant sees the mean IT heat of this stretch: exact for constant loads and for linear
+        # facility models; for a periodic load (iterations of seconds) the plant's thermal mass
+        # smooths the phases anyway.
+        draw = self.facility_draw(it_e / dt_s)
         cooling_e = draw.cooling_w * dt_s
         loss_e = draw.power_loss_w * dt_s
         misc_e = draw.misc_w * dt_s
@@ -298,7 +327,8 @@ class Meter:
         # Attribution: each owner gets its own IT energy plus a share of the overhead, the carbon and
         # the water in proportion to its IT energy in this segment.
         if it_e > 0:
-            for owner, const_w in self._owner_const_w.items():
+            for owner in self._active_owners:
+                const_w = self._owner_const_w[owner]
                 extra = periodic_by_owner.get(owner)
                 own = [p * dt_s for p in const_w]
                 if extra is not None:
