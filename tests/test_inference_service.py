@@ -378,3 +378,24 @@ def test_a_rate_file_drives_the_arrivals(tmp_path):
     counts = np.bincount(hours.astype(int), minlength=3)
     expected = np.array(rates) * 3600
     assert np.all(np.abs(counts - expected) < 5 * np.sqrt(expected))
+
+
+def test_rows_emitted_late_by_hourly_matching_attribute_the_same_energy(tmp_path):
+    """With a 24/7 supply contract the footprint accountant emits an hour's 15-minute rows together when
+    the hour closes; each row still shares the energy of its own 15 minutes, so every request gets the
+    same energy and location-based carbon as without the contract."""
+    base = scenario([service(replicas=2, duration="150min", arrivals={"process": "poisson", "rate_per_s": 0.3},
+                             prompt_tokens={"distribution": "uniform", "low": 10, "high": 2000},
+                             output_tokens={"distribution": "uniform", "low": 1, "high": 600})],
+                    scenario={"start": "2023-06-01T00:00:00Z"},
+                    grid={"carbon_intensity_file": carbon_file(tmp_path, [100, 500, 200, 300, 50])},
+                    output={"interval": "15min"})
+    contracted = copy.deepcopy(base)
+    contracted["grid"]["contract"] = {"matching": "hourly", "supply_profile_mw": [0.001 * h for h in range(24)]}
+    plain = requests_of(run(base, tmp_path)[0])
+    late, simulation = run(contracted, tmp_path)
+    late = requests_of(late)
+    assert simulation.footprint.hourly
+    assert late.energy_j.to_numpy() == pytest.approx(plain.energy_j.to_numpy(), rel=1e-9)
+    assert late.carbon_g.to_numpy() == pytest.approx(plain.carbon_g.to_numpy(), rel=1e-9)
+    assert late.energy_j.std() > 0

@@ -301,6 +301,10 @@ class InferenceService:
         self._carry = (0.0, 0.0)
         self._bins: list[tuple[int, int, float, float]] = []   # (first, end, J per direct J, g per direct J)
         self._direct_j: list[float] = []
+        # the service's facility energy [J] and carbon [g] so far, at each sync instant (every meter bin
+        # boundary while it runs): rows may be emitted after their end (hourly matching emits an hour's rows
+        # together), so each row reads the totals at its own end
+        self._totals_at: dict[float, tuple[float, float]] = {}
 
         # nodes, now: the service asks before any job does
         request = cluster.request(plan.gpus)
@@ -331,6 +335,7 @@ class InferenceService:
                     self.gpu_constant_w + (self.gpu_per_busy_w * d_busy + self.gpu_per_compute_w * d_compute) / dt,
                     self.host_constant_w + (self.host_per_busy_w * d_busy + self.host_per_compute_w * d_compute) / dt,
                 )
+                self._snapshot(t_now)
                 busy_prev, compute_prev = busy, compute
                 yield env.timeout(dt)
                 t_now = t_end
@@ -340,6 +345,23 @@ class InferenceService:
         self.finished_at_s = t_now
         self.done = True
         self.cluster.release(self.group)
+        self._snapshot(t_now)
+
+    def _snapshot(self, t_s: float) -> None:
+        """Record the service's totals at t_s (the meter has just integrated up to t_s)."""
+        totals = self.meter.owner_totals().get(self.name)
+        if totals is not None:
+            self._totals_at[t_s] = (totals.facility_energy_j, totals.carbon_g)
+
+    def _totals_until(self, end_s: float) -> tuple[float, float]:
+        """The service's facility energy [J] and carbon [g] from the start to end_s."""
+        at = self._totals_at.get(end_s)
+        if at is None and self.finished_at_s is not None and end_s >= self.finished_at_s:
+            at = self._totals_at.get(self.finished_at_s)
+        if at is not None:
+            return at
+        totals = self.meter.owner_totals().get(self.name)   # the row is emitted as it closes
+        return (totals.facility_energy_j, totals.carbon_g) if totals is not None else (0.0, 0.0)
 
     def _busy_compute_s(self, t_s: float) -> tuple[float, float]:
         busy = compute = 0.0
@@ -425,8 +447,9 @@ class InferenceService:
                                          or (include_end and completed[last].finish_s <= end_s)):
             last += 1
         self._attributed_upto = last
-        totals = self.meter.owner_totals().get(self.name)
-        energy_j, carbon_g = (totals.facility_energy_j, totals.carbon_g) if totals is not None else (0.0, 0.0)
+        energy_j, carbon_g = self._totals_until(end_s)
+        for t in [t for t in self._totals_at if t < end_s]:
+            del self._totals_at[t]
         seen_e, seen_c = self._totals_seen
         self._totals_seen = (energy_j, carbon_g)
         carry_e, carry_c = self._carry
