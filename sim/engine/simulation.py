@@ -155,7 +155,11 @@ class Simulation:
         if self.services:
             from sim.workloads.service import requests_table
 
-            summary["services"] = [service.summary(end_s) for service in self.services]
+            summary["services"] = [
+                {**service.summary(end_s),
+                 **self._footprint_columns(service.name, service.plan.nodes * service.held_s(end_s))}
+                for service in self.services
+            ]
             requests = requests_table(self.services, self.start, parquet_metadata(self.scenario))
         return RunResult(summary=summary, timeseries=timeseries, jobs=jobs, warnings=list(self.warnings),
                          requests=requests)

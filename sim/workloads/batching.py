@@ -37,6 +37,10 @@ per prefill end and per completion, never one per decode step:
         meter.add(advance.segments)                 # exact: see PhaseSegment
         if next_arrival.triggered: replica.enqueue(request)
 
+A service process that only needs energy uses the lean pair instead: `arrive(request)` and
+`process_change()` (one call per change, returning the completions), and `busy_compute_s(t)`, the
+replica's busy and tensor-core time up to any instant, from which the energy of any stretch follows.
+
 `advance_to` returns contiguous `PhaseSegment`s (prefill, decode, idle) covering the elapsed time
 exactly, each with its tensor-core time, so GPU energy follows exactly from
 `sim.physics.inference_power.busy_energy_j(gpu, duration, compute)` (power is linear in compute time). Compute time is
@@ -353,9 +357,12 @@ class ContinuousBatchingReplica:
         if request.arrival_s > self._now_s or request.arrival_s < self._now_s - 1e-9 * max(1.0, abs(self._now_s)):
             raise ValueError(f"request {request.request_id} arrives at {request.arrival_s} s but the replica "
                              f"is at {self._now_s} s: advance to the arrival first")
+        self._enqueue_now(request)
+
+    def _enqueue_now(self, request: Request) -> None:
         if request.prompt_tokens < 1 or request.output_tokens < 0:
             raise ValueError(f"request {request.request_id}: need >= 1 prompt token and >= 0 output tokens")
-        if request.kv_tokens > self.config.kv_capacity_tokens:
+        if request.prompt_tokens + request.output_tokens > self.config.kv_capacity_tokens:
             raise ValueError(f"request {request.request_id} needs {request.kv_tokens} KV tokens; the replica "
                              f"holds {self.config.kv_capacity_tokens}")
         self._waiting.append(request)
@@ -442,7 +449,7 @@ class ContinuousBatchingReplica:
         if t_s < self._now_s:
             raise ValueError(f"request {request.request_id} arrives at {t_s} s, before the replica's {self._now_s} s")
         self._now_s = t_s
-        self.enqueue(request)
+        self._enqueue_now(request)
 
     def process_change(self) -> list[CompletedRequest]:
         """Finish the activity ending at `next_change_at_s()`, start the next one; the completions."""
@@ -452,7 +459,8 @@ class ContinuousBatchingReplica:
         completions: list[CompletedRequest] = []
         self._now_s = activity.end_s
         self._activity = None
-        self._close(activity)
+        self._busy_closed_s += activity.end_s - activity.start_s
+        self._compute_closed_s += activity.compute_total_s
         if activity.phase is PREFILL:
             self._finish_prefill(activity, None, completions)
         else:

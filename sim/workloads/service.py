@@ -252,6 +252,7 @@ class InferenceService:
         self.rejected = prompts >= context
         cut = np.minimum(trace.output_tokens, np.maximum(context - prompts, 0))
         self.output_tokens: list[int] = np.where(self.rejected, trace.output_tokens, cut).tolist()
+        self._rejected: list[bool] = self.rejected.tolist()
         self.n_requests = len(self.arrival_s)
 
         # replicas and their power constants
@@ -413,7 +414,7 @@ class InferenceService:
         return None
 
     def _arrive(self, k: int, t_s: float) -> None:
-        if self.rejected[k]:
+        if self._rejected[k]:
             return
         prompt, output = self.prompt_tokens[k], self.output_tokens[k]
         r = self.router.choose(self, prompt, output)
@@ -506,7 +507,7 @@ class InferenceService:
         return self._carry[0] if not self._bins and not self.completed else 0.0
 
     # ---- results -----------------------------------------------------------------------------------------
-    def request_columns(self, start: datetime) -> dict[str, np.ndarray | list]:
+    def request_columns(self) -> dict[str, np.ndarray | list]:
         """One entry per request (arrival order): the columns of requests.parquet."""
         n = self.n_requests
         status = np.full(n, UNFINISHED, dtype=object)
@@ -544,10 +545,14 @@ class InferenceService:
             "carbon_g": carbon_g,
         }
 
+    def held_s(self, end_s: float) -> float:
+        """How long the service held its nodes [s]."""
+        return (self.finished_at_s if self.finished_at_s is not None else end_s) - self.started_at_s
+
     def summary(self, end_s: float) -> dict:
         """The service's section of summary.json."""
         spec, plan = self.spec, self.plan
-        columns = self.request_columns(datetime(1970, 1, 1))
+        columns = self.request_columns()
         done = np.asarray(columns["status"], dtype=object) == COMPLETED
         ttft, latency, tpot = columns["ttft_s"][done], columns["latency_s"][done], columns["tpot_s"][done]
         output = columns["output_tokens"][done]
@@ -572,7 +577,7 @@ class InferenceService:
             met &= ~(values > target)           # a request with no second token has no TPOT to miss
             at = pct(values, q)
             judged[key] = {"target": target, f"p{q:g}": at, "met": at is not None and at <= target}
-        simulated_s = (self.finished_at_s if self.finished_at_s is not None else end_s) - self.started_at_s
+        simulated_s = self.held_s(end_s)
         busy_s = self.busy_s if self.done else self._busy_compute_s(end_s)[0]
         return {
             "service": self.name,
@@ -652,7 +657,7 @@ def requests_table(services: list[InferenceService], start: datetime, metadata: 
     from sim.output.columns import REQUEST_COLUMNS
     from sim.timeseries.series import to_epoch_s
 
-    parts = [s.request_columns(start) for s in services]
+    parts = [s.request_columns() for s in services]
     start_us = round(to_epoch_s(start) * 1e6)
     arrays = {}
     for column in REQUEST_COLUMNS:
