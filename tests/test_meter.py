@@ -134,3 +134,141 @@ def test_fixed_pue_holds_in_every_interval_even_when_bins_cut_iterations():
     meter.finish(31.0)
     for b in bins:
         assert b.facility_energy_j == pytest.approx(1.3 * b.it_energy_j, rel=1e-12)
+
+
+# ------------------------------------------------------------------ lazy integration against a naive reference
+class AffinePlant:
+    """Overhead = 10 % of IT as cooling, 2 % as losses, plus a constant 50 W misc load (so it draws with no IT)."""
+
+    part_names = ("fans",)
+
+    def draw(self, it_power_w, weather=None):
+        from sim.engine.meter import FacilityDraw
+
+        return FacilityDraw(cooling_w=0.1 * it_power_w, power_loss_w=0.02 * it_power_w, misc_w=50.0,
+                            water_l_per_s=1e-6 * it_power_w, parts_w=(("fans", 0.1 * it_power_w),))
+
+
+def reference_integrals(events, end_s, bin_s):
+    """Stretch by stretch, with no cleverness: per bin facility J and carbon g; per owner facility J and carbon g."""
+    powers, intensity, price = {}, 100.0, 50.0
+    bins: dict[int, list[float]] = {}
+    owners: dict[str, list[float]] = {}
+    cuts = sorted({t for t, *_ in events} | {k * bin_s for k in range(int(end_s // bin_s) + 1)} | {end_s})
+    queue = sorted(events, key=lambda e: e[0])
+    k = 0
+    for a, b in zip(cuts, cuts[1:]):
+        while k < len(queue) and queue[k][0] <= a:
+            _, kind, key, value = queue[k]
+            if kind == "load":
+                powers[key] = value
+            elif key == "carbon":
+                intensity = value
+            else:
+                price = value
+            k += 1
+        dt = b - a
+        it_w = sum(powers.values())
+        facility_w = it_w * 1.12 + 50.0
+        acc = bins.setdefault(int(a // bin_s), [0.0, 0.0, 0.0])
+        acc[0] += facility_w * dt
+        acc[1] += facility_w * dt / 3.6e6 * intensity
+        acc[2] += facility_w * dt / 3.6e6 * price
+        shares = {"unattributed": 1.0}
+        if it_w > 0:
+            shares = {}
+            for (_, owner), p in powers.items():
+                shares[owner] = shares.get(owner, 0.0) + p / it_w
+        for owner, share in shares.items():
+            o = owners.setdefault(owner, [0.0, 0.0, 0.0])
+            o[0] += share * facility_w * dt
+            o[1] += share * facility_w * dt / 3.6e6 * intensity
+            o[2] += share * facility_w * dt / 3.6e6 * price
+    return bins, owners
+
+
+@given(
+    events=st.lists(
+        st.one_of(
+            st.tuples(st.floats(0, 999), st.just("load"),
+                      st.tuples(st.sampled_from(["gpu", "host", "network"]), st.sampled_from(["a", "b"])),
+                      st.sampled_from([0.0, 10.0, 250.0, 4000.0])),
+            st.tuples(st.floats(0, 999), st.just("signal"), st.sampled_from(["carbon", "electricity_price"]),
+                      st.floats(0, 900)),
+        ),
+        max_size=40,
+    ),
+    bin_s=st.sampled_from([7.0, 60.0, 250.0, 5000.0]),
+)
+@settings(max_examples=150, deadline=None)
+def test_lazy_integration_equals_stretch_by_stretch_reference(events, bin_s):
+    """Loads and signals changing at random instants (several at once, some with no IT load at all): every bin's
+    facility energy and signal amounts, and every owner's share, equal a naive stretch-by-stretch integral."""
+    from sim.engine.footprint import ELECTRICITY_PRICE
+
+    bins = Bins()
+    meter = Meter(bin_s, AffinePlant(), bins, intensity_g_per_kwh=100.0, signals=(ELECTRICITY_PRICE,))
+    meter.set_signal("electricity_price", 0.0, 50.0)
+    loads = {}
+    for t, kind, key, value in sorted(events, key=lambda e: e[0]):
+        if kind == "load":
+            if key not in loads:
+                loads[key] = meter.load(*key)
+            loads[key].set_power_w(t, value)
+        else:
+            meter.set_signal(key, t, value)
+    meter.finish(1000.0)
+    ref_bins, ref_owners = reference_integrals(
+        [(t, kind, key, value) for t, kind, key, value in events], 1000.0, bin_s)
+    assert len(bins) == len(ref_bins)
+    for b, (index, (facility_j, carbon_g, usd)) in zip(bins, sorted(ref_bins.items())):
+        assert b.start_s == pytest.approx(index * bin_s)
+        assert b.facility_energy_j == pytest.approx(facility_j, rel=1e-9, abs=1e-6)
+        assert b.carbon_g == pytest.approx(carbon_g, rel=1e-9, abs=1e-9)
+        assert b.signal_energy_integral["electricity_price"] == pytest.approx(usd, rel=1e-9, abs=1e-9)
+        assert b.part_energy_j["fans"] == pytest.approx(0.1 * b.it_energy_j, rel=1e-9, abs=1e-6)
+    totals = meter.owner_totals()
+    for owner, (facility_j, carbon_g, usd) in ref_owners.items():
+        assert totals[owner].facility_energy_j == pytest.approx(facility_j, rel=1e-9, abs=1e-6), owner
+        assert totals[owner].carbon_g == pytest.approx(carbon_g, rel=1e-9, abs=1e-9), owner
+        assert totals[owner].signal_energy_integral.get("electricity_price", 0.0) == pytest.approx(
+            usd, rel=1e-9, abs=1e-9), owner
+
+
+def test_a_signal_change_cuts_the_stretch_of_a_periodic_load():
+    """With a periodic load the plant sees each stretch's mean heat, so a signal change must integrate up to
+    itself: carbon = the energy of each half at its own intensity."""
+    meter, bins = make_meter(bin_s=100.0, pue=1.5, intensity=400.0)
+    meter.load("gpu", "j").set_profile(0.0, PeriodicPower(0.0, (2.0, 1.0), (300.0, 60.0)))
+    meter.set_intensity(30.0, 100.0)   # after 10 whole periods
+    meter.finish(60.0)
+    (b,) = bins
+    half_kwh = 1.5 * 10 * 660.0 / 3.6e6
+    assert b.carbon_g == pytest.approx(half_kwh * 400.0 + half_kwh * 100.0, rel=1e-12)
+    assert meter.owner_totals()["j"].carbon_g == pytest.approx(b.carbon_g, rel=1e-12)
+
+
+def test_several_loads_at_one_instant_equal_one_by_one():
+    one, bins_one = make_meter(bin_s=10.0, pue=1.3, intensity=300.0)
+    many, bins_many = make_meter(bin_s=10.0, pue=1.3, intensity=300.0)
+    a = [one.load("gpu", "x"), one.load("host", "x"), one.load("gpu", "y")]
+    b = [many.load("gpu", "x"), many.load("host", "x"), many.load("gpu", "y")]
+    for t, powers in ((0.0, (100.0, 20.0, 5.0)), (7.5, (0.0, 30.0, 5.0)), (23.0, (80.0, 0.0, 0.0))):
+        for load, w in zip(a, powers):
+            load.set_power_w(t, w)
+        many.set_constants(t, zip(b, powers))
+    one.finish(40.0)
+    many.finish(40.0)
+    assert [x.facility_energy_j for x in bins_one] == pytest.approx([x.facility_energy_j for x in bins_many])
+    for owner in ("x", "y"):
+        assert one.owner_total(owner).carbon_g == pytest.approx(many.owner_total(owner).carbon_g, rel=1e-12)
+        assert one.owner_total(owner).channel_energy_j == pytest.approx(many.owner_total(owner).channel_energy_j)
+
+
+def test_an_unchanged_power_still_moves_the_meter_to_now():
+    meter, _ = make_meter(bin_s=10.0)
+    load = meter.load("gpu", "x")
+    load.set_power_w(0.0, 100.0)
+    load.set_power_w(25.0, 100.0)     # no change of power: the meter still reaches 25 s (two bins closed)
+    assert meter.now_s == 25.0
+    assert meter.owner_total("x").channel_energy_j[0] == pytest.approx(2500.0)

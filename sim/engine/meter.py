@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Callable, Iterable, NamedTuple, Protocol
 
 from sim.engine.profiles import ZERO, ConstantPower, PeriodicPower
 from sim.units import J_PER_KWH
@@ -45,9 +45,11 @@ class EnergySignal:
 CARBON = EnergySignal("carbon", "carbon_intensity_g_per_kwh", "carbon_kg", 1.0 / 1000.0, "gCO2e/kWh", "kgCO2e")
 
 
-@dataclass(frozen=True)
-class FacilityDraw:
-    """Facility power beyond IT at one instant [W], with an optional breakdown by equipment."""
+class FacilityDraw(NamedTuple):
+    """Facility power beyond IT at one instant [W], with an optional breakdown by equipment.
+
+    (A NamedTuple: the meter asks for one at every change of the IT load, and a tuple is cheap to make.)
+    """
 
     cooling_w: float
     power_loss_w: float
@@ -117,30 +119,65 @@ class OwnerTotals:
         return math.fsum(self.channel_energy_j)
 
 
-def _draws(profile: ConstantPower | PeriodicPower) -> bool:
-    return not isinstance(profile, ConstantPower) or profile.power_w != 0.0
-
-
 class Load:
-    """A handle on one (channel, owner) power draw. Change it only through `set_profile`/`set_power_w`."""
+    """A handle on one (channel, owner) power draw. Change it only through `set_profile`/`set_power_w`.
 
-    __slots__ = ("meter", "channel_index", "owner", "profile")
+    A constant draw is held as a float (`power_w`), a periodic one as its profile (`periodic`).
+    """
+
+    __slots__ = ("meter", "channel_index", "owner", "power_w", "periodic")
 
     def __init__(self, meter: "Meter", channel_index: int, owner: str):
         self.meter = meter
         self.channel_index = channel_index
         self.owner = owner
-        self.profile: ConstantPower | PeriodicPower = ZERO
+        self.power_w = 0.0
+        self.periodic: PeriodicPower | None = None
+
+    @property
+    def profile(self) -> ConstantPower | PeriodicPower:
+        return self.periodic if self.periodic is not None else ConstantPower(self.power_w)
 
     def set_power_w(self, now_s: float, power_w: float) -> None:
-        self.meter.change(self, now_s, ConstantPower(power_w))
+        self.meter.set_constant(self, now_s, power_w)
 
     def set_profile(self, now_s: float, profile: ConstantPower | PeriodicPower) -> None:
-        self.meter.change(self, now_s, profile)
+        if isinstance(profile, ConstantPower):
+            self.meter.set_constant(self, now_s, profile.power_w)
+        else:
+            self.meter.change(self, now_s, profile)
+
+
+class _Owner:
+    """One owner's constant draws and the accumulators it last collected at (see `Meter._integrate`)."""
+
+    __slots__ = ("totals", "const_w", "drawing", "settled_s", "snapshot")
+
+    def __init__(self, totals: OwnerTotals, settled_s: float, snapshot: list[float]):
+        self.totals = totals
+        self.const_w = [0.0] * len(IT_CHANNELS)   # constant draws by channel [W]
+        self.drawing = 0                          # its loads that draw power (constant != 0, or periodic)
+        self.settled_s = settled_s                # when it last collected
+        self.snapshot = snapshot                  # the per-IT-joule accumulators then (`_accumulators`)
 
 
 class Meter:
-    """Integrates every load, the facility overhead and the carbon of the energy, exactly."""
+    """Integrates every load, the facility overhead and the signals' amounts of the energy, exactly.
+
+    How the work is kept small (what each piece buys):
+
+    * Between changes every rate is constant, so integration is lazy: `advance(t)` only closes the output
+      bins that end by t; the stretch since the last change is integrated once, when a rate changes or a
+      bin closes (`_integrate`). A change costs O(channels + facility parts), whatever happened before.
+    * Signals are integrated against running totals instead of per stretch: over any time in which a
+      signal's value v is constant, its amount is v x (facility energy at the end - at the start) and an
+      owner's share per IT joule is v x (the facility-per-IT-joule accumulator's increase). So a change of
+      a load does not touch the signals, and a change of one signal touches only that signal (unless a
+      periodic or unattributed draw needs the stretch cut there: `_cut_for_signals`).
+    * Owners are not visited per stretch: an owner collects power x (accumulators now - when it last
+      changed) when it next changes (or when totals are asked for), so a stretch costs nothing per owner.
+    * The facility model is evaluated only when the IT heat or the weather changes (`facility_draw` caches).
+    """
 
     # Running sums of constant powers are refreshed from scratch this often, so that millions of
     # +/- updates cannot leave a rounding residue on a group that went back to zero.
@@ -163,28 +200,47 @@ class Meter:
         self.on_bin = on_bin
         self.now_s = 0.0
         self.signals: tuple[EnergySignal, ...] = (CARBON, *(sig for sig in signals if sig.key != CARBON.key))
-        self.signal_values: dict[str, float] = {sig.key: 0.0 for sig in self.signals}
+        self._signal_keys = tuple(sig.key for sig in self.signals)
+        self._signal_index = {key: i for i, key in enumerate(self._signal_keys)}
+        n_signals = len(self.signals)
+        self.signal_values: dict[str, float] = {key: 0.0 for key in self._signal_keys}
         self.signal_values[CARBON.key] = float(intensity_g_per_kwh)
+        self._values = [self.signal_values[key] for key in self._signal_keys]
         self.weather = weather
         self.ambient_c = float(ambient_c)
         self._loads: list[Load] = []
         self._periodic: list[Load] = []
         self._channel_const_w = [0.0] * len(IT_CHANNELS)
-        self._owner_const_w: dict[str, list[float]] = {}
-        self._owners: dict[str, OwnerTotals] = {}
-        # Owners with at least one load drawing power: only they are visited when attributing a stretch,
-        # so a run with thousands of finished jobs costs no more per event than one with a few.
-        self._owner_drawing: dict[str, int] = {}
+        self._owners: dict[str, _Owner] = {}
+        self._totals: dict[str, OwnerTotals] = {}
+        # Owners with at least one load drawing power: only they are settled when totals are asked for.
         self._active_owners: dict[str, None] = {}
-        self._signal_keys = tuple(sig.key for sig in self.signals)
-        # running integrals over time of [facility J, water L, signal amounts...] per joule of IT energy
-        self._per_it_accumulated = [0.0] * (2 + len(self.signals))
-        self._owner_settled: dict[str, tuple[float, list[float]]] = {}
         self._changes_since_refresh = 0
         self._draw: FacilityDraw | None = None
         self._draw_heat_w = 0.0
+
+        # The stretch not yet integrated starts here; the rates below hold over it once `_rates_valid`.
+        self._since_s = 0.0
+        self._rates_valid = False
+        self._it_w = self._facility_w = self._cooling_w = self._loss_w = self._misc_w = self._water_l_per_s = 0.0
+        self._parts_w: tuple[tuple[str, float], ...] = ()
+        self._fac_per_it = self._water_per_it = 0.0   # facility W and water L/s per IT W
+        # Running totals from the start of the run (integrated up to _since_s):
+        self._facility_j = 0.0          # facility energy [J]
+        self._fac_per_it_s = 0.0        # integral of facility W per IT W over time [s]
+        self._water_per_it_s = 0.0      # integral of water L/s per IT W over time [L/J x s]
+        # Per signal: the instant, facility total and facility-per-IT integral of its last integration, and
+        # its amount per IT joule accumulated up to then.
+        self._sig_at_s = [0.0] * n_signals
+        self._sig_facility_j = [0.0] * n_signals
+        self._sig_fac_per_it_s = [0.0] * n_signals
+        self._sig_per_it = [0.0] * n_signals
+        # The open bin, as flat accumulators (a BinRecord is built when it closes).
         self._bin_index = 0
-        self._bin = self._new_bin(0)
+        self._bin_start_s = 0.0
+        self._bin_end_s = self.bin_s
+        self._part_names = tuple(facility.part_names)
+        self._reset_bin()
         self.finished = False
 
     # ----------------------------------------------------------------- loads
@@ -195,62 +251,112 @@ class Meter:
         load = Load(self, _CHANNEL_INDEX[channel], owner)
         self._loads.append(load)
         if owner not in self._owners:
-            self._owner_const_w[owner] = [0.0] * len(IT_CHANNELS)
-            self._owners[owner] = OwnerTotals(signal_keys=self._signal_keys)
-            self._owner_drawing[owner] = 0
-            self._owner_settled[owner] = (self.now_s, list(self._per_it_accumulated))
+            totals = OwnerTotals(signal_keys=self._signal_keys)
+            self._totals[owner] = totals
+            self._owners[owner] = _Owner(totals, self.now_s, self._accumulators(self.now_s))
         return load
+
+    def set_constant(self, load: Load, now_s: float, power_w: float) -> None:
+        """Integrate up to `now_s`, then give `load` the constant draw `power_w` [W] (the common change)."""
+        if now_s != self.now_s:
+            self.advance(now_s)
+        if load.periodic is None and power_w == load.power_w:
+            return  # nothing changes: nothing to integrate
+        self._integrate(self.now_s)
+        owner = self._owners[load.owner]
+        self._settle(owner, self.now_s)
+        self._set_constant(load, owner, power_w)
+
+    def set_constants(self, now_s: float, changes: Iterable[tuple[Load, float]]) -> None:
+        """Several constant draws at one instant: one integration, and each owner settled once."""
+        self.advance(now_s)
+        self._integrate(self.now_s)
+        settled = set()
+        for load, power_w in changes:
+            if load.periodic is None and power_w == load.power_w:
+                continue
+            owner = self._owners[load.owner]
+            if load.owner not in settled:
+                self._settle(owner, self.now_s)
+                settled.add(load.owner)
+            self._set_constant(load, owner, power_w)
+
+    def _set_constant(self, load: Load, owner: "_Owner", power_w: float) -> None:
+        c = load.channel_index
+        was_drawing = load.periodic is not None or load.power_w != 0.0
+        if load.periodic is not None:
+            self._periodic.remove(load)
+            load.periodic = None
+        else:
+            self._channel_const_w[c] -= load.power_w
+            owner.const_w[c] -= load.power_w
+        self._channel_const_w[c] += power_w
+        owner.const_w[c] += power_w
+        load.power_w = power_w
+        self._after_change(load, owner, was_drawing, power_w != 0.0)
 
     def change(self, load: Load, now_s: float, profile: ConstantPower | PeriodicPower) -> None:
         """Integrate up to `now_s`, then give `load` its new profile."""
-        self.advance(now_s)
-        self._settle_owner(load.owner)
-        old = load.profile
-        c = load.channel_index
-        owner_w = self._owner_const_w[load.owner]
-        if isinstance(old, ConstantPower):
-            self._channel_const_w[c] -= old.power_w
-            owner_w[c] -= old.power_w
-        else:
-            self._periodic.remove(load)
         if isinstance(profile, ConstantPower):
-            self._channel_const_w[c] += profile.power_w
-            owner_w[c] += profile.power_w
+            self.set_constant(load, now_s, profile.power_w)
+            return
+        self._before_change(load, now_s)
+        c = load.channel_index
+        owner = self._owners[load.owner]
+        was_drawing = load.periodic is not None or load.power_w != 0.0
+        if load.periodic is not None:
+            self._periodic.remove(load)
         else:
-            self._periodic.append(load)
-        was_drawing = _draws(old)
-        now_drawing = _draws(profile)
+            self._channel_const_w[c] -= load.power_w
+            owner.const_w[c] -= load.power_w
+            load.power_w = 0.0
+        load.periodic = profile
+        self._periodic.append(load)
+        self._after_change(load, owner, was_drawing, True)
+
+    def _before_change(self, load: Load, now_s: float) -> None:
+        self.advance(now_s)
+        self._integrate(self.now_s)
+        self._settle(self._owners[load.owner], self.now_s)
+
+    def _after_change(self, load: Load, owner: _Owner, was_drawing: bool, now_drawing: bool) -> None:
         if was_drawing != now_drawing:
-            count = self._owner_drawing[load.owner] + (1 if now_drawing else -1)
-            self._owner_drawing[load.owner] = count
-            if count:
+            owner.drawing += 1 if now_drawing else -1
+            if owner.drawing:
                 self._active_owners[load.owner] = None
             else:
                 self._active_owners.pop(load.owner, None)
-        load.profile = profile
-        self._draw = None
+        self._rates_valid = False
         self._changes_since_refresh += 1
         if self._changes_since_refresh >= self._REFRESH_EVERY:
             self._refresh_sums()
 
     def _refresh_sums(self) -> None:
         channel = [[] for _ in IT_CHANNELS]
-        owners: dict[str, list[list[float]]] = {o: [[] for _ in IT_CHANNELS] for o in self._owner_const_w}
+        owners: dict[str, list[list[float]]] = {o: [[] for _ in IT_CHANNELS] for o in self._owners}
         for load in self._loads:
-            if isinstance(load.profile, ConstantPower):
-                channel[load.channel_index].append(load.profile.power_w)
-                owners[load.owner][load.channel_index].append(load.profile.power_w)
+            if load.periodic is None:
+                channel[load.channel_index].append(load.power_w)
+                owners[load.owner][load.channel_index].append(load.power_w)
         self._channel_const_w = [math.fsum(v) for v in channel]
-        self._owner_const_w = {o: [math.fsum(v) for v in per] for o, per in owners.items()}
+        for name, per in owners.items():
+            self._owners[name].const_w = [math.fsum(v) for v in per]
         self._changes_since_refresh = 0
+        self._rates_valid = False
 
     # --------------------------------------------------------------- signals
     def set_signal(self, key: str, now_s: float, value: float) -> None:
         """Integrate up to `now_s`, then give energy signal `key` its new rate."""
         self.advance(now_s)
-        if key not in self.signal_values:
+        i = self._signal_index.get(key)
+        if i is None:
             raise KeyError(f"unknown energy signal {key!r}")
-        self.signal_values[key] = float(value)
+        if self._cut_for_signals():
+            self._integrate(self.now_s)
+        self._integrate_signal(i, self.now_s)
+        value = float(value)
+        self._values[i] = value
+        self.signal_values[key] = value
 
     def set_intensity(self, now_s: float, intensity_g_per_kwh: float) -> None:
         self.set_signal(CARBON.key, now_s, intensity_g_per_kwh)
@@ -261,15 +367,17 @@ class Meter:
 
     def set_weather(self, now_s: float, weather: object, ambient_c: float) -> None:
         self.advance(now_s)
+        self._integrate(self.now_s)
         self.weather = weather
         self.ambient_c = float(ambient_c)
         self._draw = None
+        self._rates_valid = False
 
     # ------------------------------------------------------------ integration
     @property
     def it_power_w(self) -> float:
         """IT heat load [W] seen by the facility: constant draws plus the period mean of periodic ones."""
-        return math.fsum(self._channel_const_w) + math.fsum(l.profile.mean_power_w for l in self._periodic)
+        return math.fsum(self._channel_const_w) + math.fsum(l.periodic.mean_power_w for l in self._periodic)
 
     def facility_draw(self, it_power_w: float | None = None) -> FacilityDraw:
         """The facility's overhead draw at IT heat load `it_power_w` (default: the current load).
@@ -284,128 +392,237 @@ class Meter:
         return self._draw
 
     def advance(self, t_s: float) -> None:
-        """Integrate the current state from the last instant up to `t_s`, closing bins on the way."""
+        """Move to `t_s`, integrating and closing every bin that ends by then (the rest is integrated lazily)."""
         if t_s <= self.now_s:
             if t_s < self.now_s - 1e-9 * max(1.0, abs(self.now_s)):
                 raise ValueError(f"meter cannot go back in time: {t_s} < {self.now_s}")
             return
-        while self.now_s < t_s:
-            bin_end_s = (self._bin_index + 1) * self.bin_s
-            seg_end_s = min(t_s, bin_end_s)
-            self._integrate(self.now_s, seg_end_s)
-            self.now_s = seg_end_s
-            if seg_end_s >= bin_end_s:
-                self._close_bin(bin_end_s)
+        while t_s >= self._bin_end_s:
+            self._close_bin(self._bin_end_s)
+        self.now_s = t_s
 
-    def _integrate(self, start_s: float, end_s: float) -> None:
-        """Integrate one stretch of constant state (constant loads, signals and weather) into the bin.
+    def _update_rates(self) -> None:
+        """The constant rates of the stretch since `_since_s` (constant loads only; see `_integrate`)."""
+        cw = self._channel_const_w
+        it_w = cw[0] + cw[1] + cw[2] + cw[3]
+        draw = self.facility_draw(it_w)
+        self._it_w = it_w
+        self._cooling_w, self._loss_w, self._misc_w = draw.cooling_w, draw.power_loss_w, draw.misc_w
+        self._water_l_per_s = draw.water_l_per_s
+        self._parts_w = draw.parts_w
+        self._facility_w = it_w + draw.cooling_w + draw.power_loss_w + draw.misc_w
+        if it_w > 0:
+            self._fac_per_it = self._facility_w / it_w
+            self._water_per_it = draw.water_l_per_s / it_w
+        else:
+            self._fac_per_it = self._water_per_it = 0.0
+        self._rates_valid = True
 
-        Owners are not visited here: a stretch only advances global per-IT-joule accumulators (overhead,
-        water and each signal per joule of IT energy). An owner whose draw is constant collects its share
-        as power x (accumulator now - accumulator at its last change) when it next changes, so the cost
-        of a stretch does not grow with the number of owners. Periodic loads are attributed exactly here.
+    def _cut_for_signals(self) -> bool:
+        """Whether a signal change must cut the stretch: periodic loads (their facility draw is taken at the
+        stretch's mean heat) and overhead with no IT load (credited per stretch) are integrated per stretch."""
+        if self._periodic:
+            return True
+        if not self._rates_valid:
+            self._update_rates()
+        return self._it_w <= 0.0 and self._facility_w > 0.0
+
+    def _integrate(self, t_s: float) -> None:
+        """Integrate the stretch [_since_s, t_s) of constant state into the bin and the running totals.
+
+        Owners are not visited: the running integrals of facility power and water per IT watt advance,
+        and an owner whose draw is constant collects power x their increase when it next changes. Periodic
+        loads are attributed here, and overhead with no IT load goes to UNATTRIBUTED.
         """
-        dt_s = end_s - start_s
-        b = self._bin
-        channel_e = [p * dt_s for p in self._channel_const_w]
-        periodic_e = []
+        start_s = self._since_s
+        dt_s = t_s - start_s
+        if dt_s <= 0.0:
+            return
+        self._since_s = t_s
+        if self._periodic:
+            self._integrate_with_periodic(start_s, t_s)
+            return
+        if not self._rates_valid:
+            self._update_rates()
+        cw, bc = self._channel_const_w, self._bin_channel_j
+        bc[0] += cw[0] * dt_s
+        bc[1] += cw[1] * dt_s
+        bc[2] += cw[2] * dt_s
+        bc[3] += cw[3] * dt_s
+        self._bin_cooling_j += self._cooling_w * dt_s
+        self._bin_loss_j += self._loss_w * dt_s
+        self._bin_misc_j += self._misc_w * dt_s
+        water_l = self._water_l_per_s * dt_s
+        self._bin_water_l += water_l
+        self._bin_ambient += self.ambient_c * dt_s
+        if self._parts_w:
+            self._add_parts(self._parts_w, dt_s)
+        facility_j = self._facility_w * dt_s
+        self._facility_j += facility_j
+        self._fac_per_it_s += self._fac_per_it * dt_s
+        self._water_per_it_s += self._water_per_it * dt_s
+        if self._it_w <= 0.0 and facility_j > 0.0:
+            self._credit_unattributed(facility_j, water_l)
+
+    def _integrate_with_periodic(self, start_s: float, t_s: float) -> None:
+        """As `_integrate`, with periodic loads: the plant sees the mean IT heat of this stretch (exact for
+        constant loads and for linear facility models; for a periodic load, iterations of seconds, the
+        plant's thermal mass smooths the phases anyway)."""
+        dt_s = t_s - start_s
+        channel_j = [p * dt_s for p in self._channel_const_w]
+        periodic_j = []
         for load in self._periodic:
-            e = load.profile.energy_j(start_s, end_s)
-            channel_e[load.channel_index] += e
-            periodic_e.append(e)
-        bin_channels = b.channel_energy_j
-        for i, e in enumerate(channel_e):
-            bin_channels[i] += e
-        it_e = math.fsum(channel_e)
-
-        # The plant sees the mean IT heat of this stretch: exact for constant loads and for linear
-        # facility models; for a periodic load (iterations of seconds) the plant's thermal mass
-        # smooths the phases anyway.
-        draw = self.facility_draw(it_e / dt_s)
-        cooling_e = draw.cooling_w * dt_s
-        loss_e = draw.power_loss_w * dt_s
-        misc_e = draw.misc_w * dt_s
+            e = load.periodic.energy_j(start_s, t_s)
+            channel_j[load.channel_index] += e
+            periodic_j.append(e)
+        bc = self._bin_channel_j
+        for i, e in enumerate(channel_j):
+            bc[i] += e
+        it_j = math.fsum(channel_j)
+        draw = self.facility_draw(it_j / dt_s)
+        cooling_j, loss_j, misc_j = draw.cooling_w * dt_s, draw.power_loss_w * dt_s, draw.misc_w * dt_s
         water_l = draw.water_l_per_s * dt_s
-        b.cooling_energy_j += cooling_e
-        b.power_loss_energy_j += loss_e
-        b.misc_energy_j += misc_e
-        b.water_l += water_l
+        self._bin_cooling_j += cooling_j
+        self._bin_loss_j += loss_j
+        self._bin_misc_j += misc_j
+        self._bin_water_l += water_l
+        self._bin_ambient += self.ambient_c * dt_s
         if draw.parts_w:
-            parts = b.part_energy_j
-            for name, part_w in draw.parts_w:
-                parts[name] = parts.get(name, 0.0) + part_w * dt_s
-        facility_e = it_e + cooling_e + loss_e + misc_e
-        facility_kwh = facility_e / J_PER_KWH
-        signal_energy = b.signal_energy_integral
-        signal_time = b.signal_time_integral
-        weighted = []
-        for key, value in self.signal_values.items():
-            amount = facility_kwh * value
-            weighted.append(amount)
-            signal_energy[key] += amount
-            signal_time[key] += value * dt_s
-        b.ambient_time_integral += self.ambient_c * dt_s
-
-        if it_e > 0:
-            # per joule of IT energy in this stretch: facility energy, water, and each signal's amount
-            per_it = [facility_e / it_e, water_l / it_e, *(amount / it_e for amount in weighted)]
-            acc = self._per_it_accumulated
-            for i, x in enumerate(per_it):
-                acc[i] += x * dt_s
-            for load, e in zip(self._periodic, periodic_e):
+            self._add_parts(draw.parts_w, dt_s)
+        facility_j = it_j + cooling_j + loss_j + misc_j
+        self._facility_j += facility_j
+        if it_j > 0:
+            fac_per_it, water_per_it = facility_j / it_j, water_l / it_j
+            self._fac_per_it_s += fac_per_it * dt_s
+            self._water_per_it_s += water_per_it * dt_s
+            values = self._values
+            for load, e in zip(self._periodic, periodic_j):
                 if e:
-                    self._credit(self._owners[load.owner], load.channel_index, e, [x * e for x in per_it])
-        elif facility_e > 0:
-            self._credit(self._owners.setdefault(UNATTRIBUTED, OwnerTotals(signal_keys=self._signal_keys)), None, 0.0,
-                         [facility_e, water_l, *weighted])
+                    totals = self._totals[load.owner]
+                    totals.channel_energy_j[load.channel_index] += e
+                    self._credit(totals, e * fac_per_it, e * water_per_it,
+                                 [e * fac_per_it * v / J_PER_KWH for v in values])
+        elif facility_j > 0:
+            self._credit_unattributed(facility_j, water_l)
+
+    def _add_parts(self, parts_w: tuple[tuple[str, float], ...], dt_s: float) -> None:
+        parts = self._bin_parts_j
+        for name, part_w in parts_w:
+            parts[name] = parts.get(name, 0.0) + part_w * dt_s
+
+    def _credit_unattributed(self, facility_j: float, water_l: float) -> None:
+        """Overhead drawn while no IT load draws power (the signals are constant over the stretch: it is cut)."""
+        totals = self._totals.get(UNATTRIBUTED)
+        if totals is None:
+            totals = self._totals[UNATTRIBUTED] = OwnerTotals(signal_keys=self._signal_keys)
+        self._credit(totals, facility_j, water_l, [facility_j * v / J_PER_KWH for v in self._values])
 
     @staticmethod
-    def _credit(totals: "OwnerTotals", channel: int | None, it_e: float, shares: list) -> None:
-        """Add IT energy on `channel` and shares [facility J, water L, signal amounts...] to an owner."""
-        if channel is not None:
-            totals.channel_energy_j[channel] += it_e
-        totals.facility_energy_j += shares[0]
-        totals.water_l += shares[1]
+    def _credit(totals: OwnerTotals, facility_j: float, water_l: float, amounts: list[float]) -> None:
+        """Add a share of facility energy [J], water [L] and signal amounts (facility kWh x value) to an owner."""
+        totals.facility_energy_j += facility_j
+        totals.water_l += water_l
         integrals = totals.signal_energy_integral
-        for key, amount in zip(totals.signal_keys, shares[2:]):
+        for key, amount in zip(totals.signal_keys, amounts):
             integrals[key] = integrals.get(key, 0.0) + amount
 
-    def _settle_owner(self, owner: str) -> None:
-        """Collect what an owner's constant draws earned since its last change (call after advance)."""
-        state = self._owner_settled[owner]
-        acc = self._per_it_accumulated
-        elapsed_s = self.now_s - state[0]
-        const_w = self._owner_const_w[owner]
-        if elapsed_s > 0 and any(const_w):
-            totals = self._owners[owner]
+    def _integrate_signal(self, i: int, t_s: float) -> None:
+        """Book signal i's amount since its last integration (its value was constant since) into the bin and
+        its per-IT-joule accumulator. Needs the running totals at t_s: integrated up to t_s, or constant rates."""
+        elapsed_s = t_s - self._sig_at_s[i]
+        if elapsed_s <= 0.0:
+            return
+        facility_j, fac_per_it_s = self._totals_at(t_s)
+        value = self._values[i]
+        self._bin_signal_energy[i] += value * (facility_j - self._sig_facility_j[i]) / J_PER_KWH
+        self._bin_signal_time[i] += value * elapsed_s
+        self._sig_per_it[i] += value * (fac_per_it_s - self._sig_fac_per_it_s[i]) / J_PER_KWH
+        self._sig_at_s[i] = t_s
+        self._sig_facility_j[i] = facility_j
+        self._sig_fac_per_it_s[i] = fac_per_it_s
+
+    def _totals_at(self, t_s: float) -> tuple[float, float]:
+        """(facility J, facility-per-IT integral) at t_s >= _since_s, with the stretch's constant rates."""
+        ahead_s = t_s - self._since_s
+        if ahead_s <= 0.0:
+            return self._facility_j, self._fac_per_it_s
+        if self._periodic:
+            raise RuntimeError("integrate the stretch first: periodic loads have no constant rate")
+        if not self._rates_valid:
+            self._update_rates()
+        return self._facility_j + self._facility_w * ahead_s, self._fac_per_it_s + self._fac_per_it * ahead_s
+
+    def _accumulators(self, t_s: float) -> list[float]:
+        """Per IT joule, from the start of the run to t_s: [facility J, water L, each signal's amount]."""
+        ahead_s = t_s - self._since_s
+        if ahead_s > 0.0:
+            if self._periodic:
+                self._integrate(t_s)
+                fac_per_it_s, water = self._fac_per_it_s, self._water_per_it_s
+            else:
+                if not self._rates_valid:
+                    self._update_rates()
+                fac_per_it_s = self._fac_per_it_s + self._fac_per_it * ahead_s
+                water = self._water_per_it_s + self._water_per_it * ahead_s
+        else:
+            fac_per_it_s, water = self._fac_per_it_s, self._water_per_it_s
+        acc = [fac_per_it_s, water]
+        for per_it, value, at in zip(self._sig_per_it, self._values, self._sig_fac_per_it_s):
+            acc.append(per_it + value * (fac_per_it_s - at) / J_PER_KWH)
+        return acc
+
+    def _settle(self, owner: _Owner, t_s: float) -> None:
+        """Collect what an owner's constant draws earned since it last collected, up to t_s."""
+        acc = self._accumulators(t_s)
+        const_w = owner.const_w
+        power_w = const_w[0] + const_w[1] + const_w[2] + const_w[3]
+        if power_w:
+            totals = owner.totals
+            then = owner.snapshot
+            elapsed_s = t_s - owner.settled_s
             channels = totals.channel_energy_j
             for i, p in enumerate(const_w):
                 if p:
                     channels[i] += p * elapsed_s
-            power_w = math.fsum(const_w)
-            self._credit(totals, None, 0.0, [power_w * (a - a0) for a, a0 in zip(acc, state[1])])
-        self._owner_settled[owner] = (self.now_s, list(acc))
+            totals.facility_energy_j += power_w * (acc[0] - then[0])
+            totals.water_l += power_w * (acc[1] - then[1])
+            integrals = totals.signal_energy_integral
+            for i, key in enumerate(totals.signal_keys, 2):
+                integrals[key] = integrals.get(key, 0.0) + power_w * (acc[i] - then[i])
+        owner.settled_s = t_s
+        owner.snapshot = acc
 
-    def _new_bin(self, index: int) -> BinRecord:
-        return BinRecord(
-            start_s=index * self.bin_s, end_s=(index + 1) * self.bin_s,
-            channel_energy_j=[0.0] * len(IT_CHANNELS), cooling_energy_j=0.0, power_loss_energy_j=0.0,
-            misc_energy_j=0.0, water_l=0.0, ambient_time_integral=0.0,
-            part_energy_j={name: 0.0 for name in self.facility.part_names},
-            signal_energy_integral={sig.key: 0.0 for sig in self.signals},
-            signal_time_integral={sig.key: 0.0 for sig in self.signals},
-        )
+    # --------------------------------------------------------------------- bins
+    def _reset_bin(self) -> None:
+        self._bin_channel_j = [0.0] * len(IT_CHANNELS)
+        self._bin_cooling_j = self._bin_loss_j = self._bin_misc_j = self._bin_water_l = self._bin_ambient = 0.0
+        self._bin_parts_j = {name: 0.0 for name in self._part_names}
+        self._bin_signal_energy = [0.0] * len(self.signals)
+        self._bin_signal_time = [0.0] * len(self.signals)
 
     def _close_bin(self, end_s: float) -> None:
-        self._bin.end_s = end_s
-        self.on_bin(self._bin)
+        self._integrate(end_s)
+        for i in range(len(self.signals)):
+            self._integrate_signal(i, end_s)
+        record = BinRecord(
+            start_s=self._bin_start_s, end_s=end_s,
+            channel_energy_j=self._bin_channel_j, cooling_energy_j=self._bin_cooling_j,
+            power_loss_energy_j=self._bin_loss_j, misc_energy_j=self._bin_misc_j, water_l=self._bin_water_l,
+            ambient_time_integral=self._bin_ambient, part_energy_j=self._bin_parts_j,
+            signal_energy_integral=dict(zip(self._signal_keys, self._bin_signal_energy)),
+            signal_time_integral=dict(zip(self._signal_keys, self._bin_signal_time)),
+        )
+        self.now_s = max(self.now_s, end_s)
         self._bin_index += 1
-        self._bin = self._new_bin(self._bin_index)
+        self._bin_start_s = end_s
+        self._bin_end_s = (self._bin_index + 1) * self.bin_s
+        self._reset_bin()
+        self.on_bin(record)
 
     def finish(self, t_s: float) -> None:
         """Integrate up to the end of the run and emit the last (possibly partial) bin."""
         self.advance(t_s)
-        if self.now_s > self._bin.start_s:
+        if self.now_s > self._bin_start_s:
             self._close_bin(self.now_s)
         self.finished = True
 
@@ -413,5 +630,12 @@ class Meter:
     def owner_totals(self) -> dict[str, OwnerTotals]:
         """Totals per owner up to the meter's current instant."""
         for owner in self._active_owners:
-            self._settle_owner(owner)
-        return dict(self._owners)
+            self._settle(self._owners[owner], self.now_s)
+        return dict(self._totals)
+
+    def owner_total(self, owner: str) -> OwnerTotals | None:
+        """One owner's totals up to the meter's current instant (None for an owner never registered)."""
+        state = self._owners.get(owner)
+        if state is not None and owner in self._active_owners:
+            self._settle(state, self.now_s)
+        return self._totals.get(owner)

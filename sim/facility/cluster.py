@@ -40,8 +40,7 @@ class NodeGroup:
         return gpus_w, self.nodes * host_power_w(self.node, phase.host_utilisation)
 
     def set_power(self, now_s: float, gpus_w: float, hosts_w: float) -> None:
-        self.gpu_load.set_power_w(now_s, gpus_w)
-        self.host_load.set_power_w(now_s, hosts_w)
+        self.gpu_load.meter.set_constants(now_s, ((self.gpu_load, gpus_w), (self.host_load, hosts_w)))
 
     def set_profiles(self, now_s: float, gpus: ConstantPower | PeriodicPower, hosts: ConstantPower | PeriodicPower) -> None:
         self.gpu_load.set_profile(now_s, gpus)

@@ -350,7 +350,7 @@ class InferenceService:
 
     def _snapshot(self, t_s: float) -> None:
         """Record the service's totals at t_s (the meter has just integrated up to t_s)."""
-        totals = self.meter.owner_totals().get(self.name)
+        totals = self.meter.owner_total(self.name)
         if totals is not None:
             self._totals_at[t_s] = (totals.facility_energy_j, totals.carbon_g)
 
@@ -361,7 +361,7 @@ class InferenceService:
             at = self._totals_at.get(self.finished_at_s)
         if at is not None:
             return at
-        totals = self.meter.owner_totals().get(self.name)   # the row is emitted as it closes
+        totals = self.meter.owner_total(self.name)   # the row is emitted as it closes
         return (totals.facility_energy_j, totals.carbon_g) if totals is not None else (0.0, 0.0)
 
     def _busy_compute_s(self, t_s: float) -> tuple[float, float]:
