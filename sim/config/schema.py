@@ -696,6 +696,10 @@ class ServiceSpec(StrictModel):
     slo: SloSpec = SloSpec()
     efficiency: EfficiencySpec = EfficiencySpec()
     step_times: StepTimesSpec | None = Field(None, description="Measured step times instead of the roofline.")
+    fidelity: Literal["request", "flow"] = Field(
+        "request", description="request: every request simulated (requests.parquet); flow: arrivals counted per "
+                               "output interval and served at the replicas' modelled rate (sim/workloads/flow.py)."
+    )
 
     @model_validator(mode="after")
     def _lengths_and_source(self) -> "ServiceSpec":

@@ -100,14 +100,16 @@ class Simulation:
         if not self.scenario.services:
             return []
         from sim.output.columns import SERVICE_TIMESERIES_COLUMNS
-        from sim.workloads.service import InferenceService, RequestColumns
+        from sim.workloads.flow import FlowService, ServiceColumns
+        from sim.workloads.service import InferenceService
 
         services = [
-            InferenceService(self.env, self.cluster, self.meter, spec, self.streams, self.start_epoch_s,
-                             spec.duration if spec.duration is not None else self.scenario.scenario.duration)
+            (FlowService if spec.fidelity == "flow" else InferenceService)(
+                self.env, self.cluster, self.meter, spec, self.streams, self.start_epoch_s,
+                spec.duration if spec.duration is not None else self.scenario.scenario.duration)
             for spec in self.scenario.services
         ]
-        self.recorder.add_provider(tuple(c.name for c in SERVICE_TIMESERIES_COLUMNS), RequestColumns(services))
+        self.recorder.add_provider(tuple(c.name for c in SERVICE_TIMESERIES_COLUMNS), ServiceColumns(services))
         return services
 
     def _horizon(self, source: SignalSource) -> float | None:
@@ -160,7 +162,9 @@ class Simulation:
                  **self._footprint_columns(service.name, service.plan.nodes * service.held_s(end_s))}
                 for service in self.services
             ]
-            requests = requests_table(self.services, self.start, parquet_metadata(self.scenario))
+            request_level = [s for s in self.services if s.spec.fidelity == "request"]
+            if request_level:
+                requests = requests_table(request_level, self.start, parquet_metadata(self.scenario))
         return RunResult(summary=summary, timeseries=timeseries, jobs=jobs, warnings=list(self.warnings),
                          requests=requests)
 
@@ -216,8 +220,9 @@ class Simulation:
         arrays = {}
         for column in JOB_COLUMNS:
             values = [row[column.name] for row in rows]
-            if column.name.endswith("_at"):
-                arrays[column.name] = pa.array(values, type=pa.timestamp("us", tz="UTC"))
+            if column.name.endswith("_at"):  # as UTC epoch microseconds: converting datetimes would import pandas
+                micros = [None if v is None else round(v.timestamp() * 1_000_000) for v in values]
+                arrays[column.name] = pa.array(micros, type=pa.int64()).cast(pa.timestamp("us", tz="UTC"))
             elif column.name in ("job", "kind", "status"):
                 arrays[column.name] = pa.array(values, type=pa.string())
             elif column.name in ("gpus", "nodes"):

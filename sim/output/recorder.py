@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import numpy as np
 import pyarrow as pa
@@ -13,7 +13,10 @@ import pyarrow.parquet as pq
 from typing import Callable
 
 from sim.engine.meter import CARBON, IT_CHANNELS, BinRecord, EnergySignal
+from sim.timeseries.series import to_epoch_s
 from sim.units import J_PER_KWH
+
+US_PER_S = 1_000_000  # microseconds per second: timestamps are stored as UTC epoch microseconds
 
 # Columns that are not additive over rows (rates, ratios, means): never summed into totals.
 _NOT_ADDITIVE_SUFFIXES = ("_per_kwh", "_per_mwh", "_c", "_pct")
@@ -25,28 +28,6 @@ def _is_additive(name: str) -> bool:
     if any(name.endswith(suffix) for suffix in _NOT_ADDITIVE_SUFFIXES):
         return False
     return not any(tag in name for tag in ("_p50", "_p90", "_p95", "_p99", "_mean", "_max", "_min"))
-
-
-class CompensatedSum:
-    """Neumaier summation: a running total whose rounding error does not grow with the row count."""
-
-    __slots__ = ("total", "compensation")
-
-    def __init__(self) -> None:
-        self.total = 0.0
-        self.compensation = 0.0
-
-    def add(self, value: float) -> None:
-        t = self.total + value
-        if abs(self.total) >= abs(value):
-            self.compensation += (self.total - t) + value
-        else:
-            self.compensation += (value - t) + self.total
-        self.total = t
-
-    @property
-    def value(self) -> float:
-        return self.total + self.compensation
 
 
 ROWS_PER_ROW_GROUP = 8784  # a leap year of hourly rows: memory stays flat on year-long runs
@@ -69,10 +50,10 @@ class TimeseriesRecorder:
         self._writer: pq.ParquetWriter | None = None
         self._schema: pa.Schema | None = None
         self.rows = 0
-        # Totals are summed from the same rounded kWh values that the rows hold, so the summary
-        # equals the column sums.
-        self.totals: dict[str, CompensatedSum] = {}
-        self._additive: tuple[str, ...] | None = None
+        self._start_us = round(to_epoch_s(start) * US_PER_S)
+        # Totals are summed from the same rounded kWh values that the rows hold, so the summary equals the
+        # column sums: per column, one exactly rounded sum per row group written (math.fsum), summed at the end.
+        self._partial_sums: dict[str, list[float]] = {}
 
     @property
     def column_names(self) -> list[str]:
@@ -104,19 +85,11 @@ class TimeseriesRecorder:
             values = provider(b.start_s, b.end_s)
             for name in columns:
                 row[name] = values[name]
-        if self._additive is None:
-            self._additive = tuple(name for name in row if _is_additive(name))
-            self.totals = {name: CompensatedSum() for name in self._additive}
         columns = self._columns
         for name, value in row.items():
             columns[name].append(value)
-        totals = self.totals
-        for name in self._additive:
-            value = row[name]
-            if value is not None:
-                totals[name].add(value)
         self.rows += 1
-        if self._writer is not None and len(self._columns["timestamp"]) >= ROWS_PER_ROW_GROUP:
+        if self._writer is not None and len(columns["timestamp"]) >= ROWS_PER_ROW_GROUP:
             self.flush()
 
     def _row(self, b: BinRecord) -> dict:
@@ -128,7 +101,7 @@ class TimeseriesRecorder:
         misc_kwh = b.misc_energy_j / J_PER_KWH
         facility_kwh = math.fsum((it_kwh, cooling_kwh, loss_kwh, misc_kwh))
         row = {
-            "timestamp": self.start + timedelta(seconds=b.start_s),
+            "timestamp": self._start_us + round(b.start_s * US_PER_S),
             "interval_s": interval_s,
             **{f"{c}_kwh": v for c, v in zip(IT_CHANNELS, channel_kwh)},
             "it_kwh": it_kwh,
@@ -150,9 +123,22 @@ class TimeseriesRecorder:
             row[f"cooling_{name}_kwh"] = b.part_energy_j.get(name, 0.0) / J_PER_KWH
         return row
 
+    def _additive_columns(self) -> tuple[str, ...]:
+        return tuple(name for name in self._columns if _is_additive(name))
+
+    def _fold_totals(self) -> None:
+        """Add the buffered rows to the totals: one exactly rounded sum (math.fsum) per column and row group."""
+        for name in self._additive_columns():
+            values = [v for v in self._columns[name] if v is not None]
+            if values:
+                self._partial_sums.setdefault(name, []).append(math.fsum(values))
+
     def total(self, column: str) -> float:
-        accumulator = self.totals.get(column)
-        return accumulator.value if accumulator is not None else 0.0
+        """Sum of an additive column over every row so far: the exactly rounded sums of the row groups, summed."""
+        partials = list(self._partial_sums.get(column, ()))
+        if _is_additive(column) and column in self._columns:
+            partials.append(math.fsum(v for v in self._columns[column] if v is not None))
+        return math.fsum(partials)
 
     # ------------------------------------------------------------------ arrow
     def _batch(self) -> pa.Table:
@@ -177,6 +163,7 @@ class TimeseriesRecorder:
         if self._writer is None or not self._columns["timestamp"]:
             return
         self._writer.write_table(self._batch())
+        self._fold_totals()
         for values in self._columns.values():
             values.clear()
 

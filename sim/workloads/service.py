@@ -139,6 +139,57 @@ def plan_service(spec: ServiceSpec, node: NodeSpec) -> ServicePlan:
                        nodes * node.gpus_per_node - used, scheduler)
 
 
+def step_cost(plan: ServicePlan):
+    """The replica's step costs: measured step times when the scenario gives them, else the roofline."""
+    times = plan.spec.step_times
+    if times is not None:
+        return FixedStepCost(times.prefill_s, times.decode_step_s, times.compute_fraction)
+    return RooflineStepCost(plan.replica)
+
+
+@dataclass(frozen=True)
+class ServicePower:
+    """The service's GPU and host power [W] = constant + per_busy x (busy replica-seconds per second)
+    + per_compute x (tensor-core replica-seconds per second) (sim/physics/inference_power.py: each replica's
+    GPUs draw idle + (tdp - idle) x activity, activity a_mem + (1 - a_mem) u in a step and the resident-model
+    activity between steps; hosts follow their GPUs' activity; spare GPUs idle). direct_per_busy_w: a replica's
+    GPUs per busy second (a request's direct energy)."""
+
+    gpu_constant_w: float
+    gpu_per_busy_w: float
+    gpu_per_compute_w: float
+    host_constant_w: float
+    host_per_busy_w: float
+    host_per_compute_w: float
+    direct_per_busy_w: float
+
+    def power_w(self, busy_replicas: float, compute_replicas: float) -> tuple[float, float]:
+        """(GPU, host) power [W] with `busy_replicas` busy and `compute_replicas` tensor-core replica-seconds
+        per second."""
+        return (self.gpu_constant_w + self.gpu_per_busy_w * busy_replicas + self.gpu_per_compute_w * compute_replicas,
+                self.host_constant_w + self.host_per_busy_w * busy_replicas
+                + self.host_per_compute_w * compute_replicas)
+
+
+def service_power(plan: ServicePlan) -> ServicePower:
+    spec = plan.spec
+    tp, gpn = spec.tensor_parallel, plan.node.gpus_per_node
+    gpu = plan.node.gpu
+    p_mem, p_ridle = memory_bound_power_w(gpu), replica_idle_power_w(gpu)
+    host_range_w = plan.node.host_max_w - plan.node.host_idle_w
+    host_share = tp / gpn
+    return ServicePower(
+        gpu_constant_w=spec.replicas * tp * p_ridle + plan.spare_gpus * gpu_power_w(gpu, 0.0),
+        gpu_per_busy_w=tp * (p_mem - p_ridle),
+        gpu_per_compute_w=tp * (gpu.tdp_w - p_mem),
+        host_constant_w=(plan.nodes * plan.node.host_idle_w
+                         + spec.replicas * host_share * host_range_w * REPLICA_IDLE_ACTIVITY),
+        host_per_busy_w=host_share * host_range_w * (MEMORY_BOUND_ACTIVITY - REPLICA_IDLE_ACTIVITY),
+        host_per_compute_w=host_share * host_range_w * (1.0 - MEMORY_BOUND_ACTIVITY),
+        direct_per_busy_w=tp * p_mem,
+    )
+
+
 def service_cross_checks(scenario, where: str) -> list[str]:
     """Checks of [[services]] against the cluster, each with the TOML path of the key to change."""
     problems: list[str] = []
@@ -198,6 +249,15 @@ def service_requests(spec: ServiceSpec, streams: RandomStreams, start_epoch_s: f
         if window_s is None:
             return shifted
         return shifted.window(0.0, window_s)
+    profile = service_rate_profile(spec, start_epoch_s, window_s)
+    return generate_requests(profile, spec.prompt_tokens.distribution_object(),
+                             spec.output_tokens.distribution_object(), 0.0, window_s,
+                             service_streams(streams, spec.name))
+
+
+def service_rate_profile(spec: ServiceSpec, start_epoch_s: float, window_s: float):
+    """The arrival rate of a generated (not replayed) service on seconds from the run's start."""
+    arrivals = spec.arrivals
     if arrivals.process == "poisson":
         profile = ConstantRate(arrivals.rate_per_s)
     elif arrivals.process == "diurnal":
@@ -218,9 +278,7 @@ def service_requests(spec: ServiceSpec, streams: RandomStreams, start_epoch_s: f
                                 f"[{_iso(start_epoch_s)}, {_iso(start_epoch_s + window_s)}); it spans "
                                 f"[{_iso(series.start_epoch_s)}, {_iso(series.end_epoch_s)})")
         profile = ShiftedRate(StepRate(series), start_epoch_s)
-    return generate_requests(profile, spec.prompt_tokens.distribution_object(),
-                             spec.output_tokens.distribution_object(), 0.0, window_s,
-                             service_streams(streams, spec.name))
+    return profile
 
 
 def _iso(epoch_s: float) -> str:
@@ -257,27 +315,17 @@ class InferenceService:
 
         # replicas and their power constants
         plan = self.plan
-        tp, gpn = spec.tensor_parallel, plan.node.gpus_per_node
-        gpu = plan.node.gpu
-        cost = (FixedStepCost(spec.step_times.prefill_s, spec.step_times.decode_step_s,
-                              spec.step_times.compute_fraction)
-                if spec.step_times is not None else RooflineStepCost(plan.replica))
+        cost = step_cost(plan)
         self.replicas = [ContinuousBatchingReplica(cost, plan.scheduler, start_s=env.now)
                          for _ in range(spec.replicas)]
-        p_mem, p_ridle = memory_bound_power_w(gpu), replica_idle_power_w(gpu)
-        host_range_w = plan.node.host_max_w - plan.node.host_idle_w
-        host_share = tp / gpn
-        # GPU and host power of the service = constant + k_busy x (busy replica-seconds) / dt + k_compute x ...
-        self.gpu_constant_w = spec.replicas * tp * p_ridle + plan.spare_gpus * gpu_power_w(gpu, 0.0)
-        self.gpu_per_busy_w = tp * (p_mem - p_ridle)
-        self.gpu_per_compute_w = tp * (gpu.tdp_w - p_mem)
-        self.host_constant_w = (plan.nodes * plan.node.host_idle_w
-                                + spec.replicas * host_share * host_range_w * REPLICA_IDLE_ACTIVITY)
-        self.host_per_busy_w = host_share * host_range_w * (MEMORY_BOUND_ACTIVITY - REPLICA_IDLE_ACTIVITY)
-        self.host_per_compute_w = host_share * host_range_w * (1.0 - MEMORY_BOUND_ACTIVITY)
+        power = service_power(plan)
+        self.gpu_constant_w, self.gpu_per_busy_w, self.gpu_per_compute_w = (
+            power.gpu_constant_w, power.gpu_per_busy_w, power.gpu_per_compute_w)
+        self.host_constant_w, self.host_per_busy_w, self.host_per_compute_w = (
+            power.host_constant_w, power.host_per_busy_w, power.host_per_compute_w)
         # a request's direct energy: its share of the GPU energy of its steps
-        self.direct_per_busy_w = tp * p_mem
-        self.direct_per_compute_w = self.gpu_per_compute_w
+        self.direct_per_busy_w = power.direct_per_busy_w
+        self.direct_per_compute_w = power.gpu_per_compute_w
 
         # router and the counters it reads
         self.router = make_router(spec.router, spec.replicas)
