@@ -14,6 +14,7 @@ from sim.errors import DataFileError, SimInputError
 from sim.physics import psychrometrics as psy
 from sim.timeseries import weather as W
 from sim.timeseries.series import to_epoch_s
+from sim.units import S_PER_H, S_PER_MIN
 
 PHOENIX = "USA_AZ_Phoenix-Sky.Harbor.Intl.AP.722780_TMY3.epw"
 STERLING = "USA_VA_Sterling-Washington.Dulles.Intl.AP.724030_TMY3.epw"
@@ -105,7 +106,7 @@ def test_window_not_on_the_hour_starts_exactly_at_start(shared_data):
     weather = W.typical_year_weather(year, start, end)
     edges = weather.dry_bulb_c.edges_epoch_s
     assert edges[0] == to_epoch_s(start) and weather.end_epoch_s == to_epoch_s(end)
-    assert list(np.diff(edges)) == [2400.0, 3600.0, 3600.0]
+    assert list(np.diff(edges)) == [40 * S_PER_MIN, S_PER_H, S_PER_H]
     durations_s, *_ = weather.hourly_arrays()
     assert durations_s.sum() == pytest.approx(to_epoch_s(end) - to_epoch_s(start))
 
@@ -213,7 +214,7 @@ def test_openmeteo_json_fixed_offset_and_standard_pressure(shared_data, name, me
     # UTC = local time - utc_offset_seconds; the first value holds for the hour after it.
     first_utc = datetime(2023, 1, 1, tzinfo=UTC) - timedelta(seconds=offset_s)
     assert weather.start_epoch_s == to_epoch_s(first_utc)
-    assert weather.dry_bulb_c.value_at(to_epoch_s(first_utc) + 1800.0) == doc["hourly"]["temperature_2m"][0]
+    assert weather.dry_bulb_c.value_at(to_epoch_s(first_utc) + 0.5 * S_PER_H) == doc["hourly"]["temperature_2m"][0]
     assert np.all(weather.pressure_pa.values == psy.standard_atmosphere_pressure_pa(elevation_m))
     inside = W.load_weather(path, datetime(2023, 3, 1, tzinfo=UTC), datetime(2023, 3, 8, tzinfo=UTC))
     assert inside.dry_bulb_c.edges_epoch_s.size == 7 * 24
@@ -241,7 +242,7 @@ def test_csv_step_hold_and_standard_pressure(tmp_path):
                     "2024-07-01T00:00:00Z,30.0,40\n2024-07-01T01:00:00Z,28.0,50\n2024-07-01T02:00:00Z,26.0,60\n")
     weather = W.read_weather_csv(path, elevation_m=500.0)
     assert list(weather.dry_bulb_c.values) == [30.0, 28.0, 26.0]
-    assert weather.end_epoch_s - weather.start_epoch_s == 3 * 3600.0
+    assert weather.end_epoch_s - weather.start_epoch_s == 3 * S_PER_H
     assert weather.pressure_pa.values[0] == pytest.approx(95461.0, abs=1.0)
     assert weather.wet_bulb_c.values[0] == pytest.approx(
         psy.wet_bulb_from_relative_humidity_c(30.0, 40.0, weather.pressure_pa.values[0]))
@@ -254,7 +255,7 @@ def test_csv_with_pressure_column(tmp_path):
                     "2024-07-01T00:00:00+00:00,20,50,100000\n2024-07-01T00:30:00+00:00,21,50,99000\n")
     weather = W.read_weather_csv(path)
     assert list(weather.pressure_pa.values) == [100000.0, 99000.0]
-    assert weather.end_epoch_s - weather.start_epoch_s == 3600.0
+    assert weather.end_epoch_s - weather.start_epoch_s == S_PER_H
 
 
 @pytest.mark.parametrize(
