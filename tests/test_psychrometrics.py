@@ -97,7 +97,7 @@ def test_bad_inputs_raise():
         psy.saturation_vapour_pressure_pa(250.0)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     dry_bulb_c=st.floats(-40.0, 50.0),
     rh_pct=st.floats(1.0, 100.0),
@@ -111,7 +111,7 @@ def test_wet_bulb_lies_between_dew_point_and_dry_bulb(dry_bulb_c, rh_pct, pressu
     assert dew_point_c - 0.7 <= wet_bulb_c <= dry_bulb_c + 1e-6
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     dry_bulb_c=st.floats(-40.0, 50.0),
     rh_low=st.floats(1.0, 99.0),
