@@ -1,0 +1,269 @@
+"""Builds the SimPy world from a scenario, runs it, and gathers the results."""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import pyarrow as pa
+import simpy
+
+from sim import __version__
+from sim.config.schema import Scenario
+from sim.engine.footprint import FootprintAccountant, grid_sources, hardware_footprint
+from sim.engine.meter import IT_CHANNELS, Meter
+from sim.engine.streams import RandomStreams
+from sim.facility.cluster import IDLE_OWNER, Cluster
+from sim.facility.grid_signals import FileSource, SignalSource, drive_source
+from sim.output.recorder import TimeseriesRecorder
+from sim.physics.fixed_pue import FixedPue
+from sim.timeseries.series import to_epoch_s
+from sim.units import J_PER_KWH, S_PER_H
+from sim.workloads.training import TrainingJob
+
+
+def resolved_scenario_json(scenario: Scenario) -> str:
+    """The scenario after overrides and defaults, as canonical JSON (sorted keys)."""
+    return json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+
+
+def parquet_metadata(scenario: Scenario) -> dict[bytes, bytes]:
+    return {
+        b"sim.scenario": resolved_scenario_json(scenario).encode(),
+        b"sim.version": __version__.encode(),
+        b"sim.seed": str(scenario.scenario.seed).encode(),
+    }
+
+
+def build_facility(scenario: Scenario):
+    return FixedPue(pue=scenario.facility.pue, cooling_share=scenario.facility.cooling_share,
+                    wue_l_per_kwh=scenario.facility.wue_l_per_kwh)
+
+
+@dataclass
+class RunResult:
+    summary: dict
+    timeseries: pa.Table | None
+    jobs: pa.Table
+    warnings: list[str] = field(default_factory=list)
+
+
+class Simulation:
+    """One run of one scenario. `run()` may stream the time series to `timeseries_path`."""
+
+    def __init__(self, scenario: Scenario):
+        self.scenario = scenario
+        self.start = scenario.scenario.start
+        self.start_epoch_s = to_epoch_s(self.start)
+        self.warnings: list[str] = []
+        self.env = simpy.Environment()
+        self.streams = RandomStreams(scenario.scenario.seed)
+        self.facility = build_facility(scenario)
+        # Grid signals (carbon, marginal, price, water intensity, clean supply): sources, span checks, notes.
+        self.grid = grid_sources(scenario, self.warnings)
+        for source in self.grid.all().values():
+            source.check_start(self.start_epoch_s)
+            self.warnings += [f"{source.label}: {note}" for note in source.notes]
+        self.recorder = TimeseriesRecorder(
+            self.start, getattr(self.facility, "part_names", ()), signals=self.grid.meter_signals()
+        )
+        self.hardware = hardware_footprint(scenario, scenario.cluster.node_spec(), scenario.cluster.node_count,
+                                           self.warnings)
+        self.footprint = FootprintAccountant(scenario, self.grid, self.hardware, self.start_epoch_s,
+                                             emit=self.recorder.on_bin)
+        self.recorder.add_provider(self.footprint.columns, self.footprint.provider)
+        self.meter = Meter(
+            bin_s=self.footprint.meter_bin_s,
+            facility=self.facility,
+            on_bin=self.footprint.on_bin,
+            intensity_g_per_kwh=self.grid.carbon.value_at(self.start_epoch_s),
+            signals=self.grid.meter_signals(),
+        )
+        self.footprint.attach(self.meter)
+        for key, source in self.grid.energy_signals().items():
+            self.meter.set_signal(key, 0.0, source.value_at(self.start_epoch_s))
+            if not source.is_constant:
+                self.env.process(drive_source(self.env, source, self.start_epoch_s,
+                                              functools.partial(self.meter.set_signal, key), self._horizon(source)))
+        self.cluster = Cluster(self.env, self.meter, scenario.cluster.node_spec(), scenario.cluster.node_count)
+        self.jobs = [TrainingJob(self.env, self.cluster, spec) for spec in scenario.jobs]
+
+    def _horizon(self, source: SignalSource) -> float | None:
+        """Where a signal's driver stops [UTC epoch s]: never (None) when jobs or a duration end the run;
+        otherwise at the end of a file (a run without either lasts as long as its files) or at once."""
+        if self.scenario.scenario.duration is not None:
+            return self.start_epoch_s + self.scenario.scenario.duration
+        if self.scenario.jobs:
+            return None
+        return source.series.end_epoch_s if isinstance(source, FileSource) else self.start_epoch_s
+
+    def run(self, timeseries_path: Path | None = None) -> RunResult:
+        wall_start = time.perf_counter()
+        if timeseries_path is not None:
+            self.recorder.open(timeseries_path, parquet_metadata(self.scenario))
+        env = self.env
+        until = None
+        if self.jobs:
+            until = env.all_of([job.process for job in self.jobs])
+        if self.scenario.scenario.duration is not None:
+            limit = env.timeout(self.scenario.scenario.duration)
+            until = limit if until is None else env.any_of([until, limit])
+        env.run(until=until)
+        end_s = env.now
+        for source in self.grid.all().values():
+            warning = source.end_warning(self.start_epoch_s, self.start_epoch_s + end_s)
+            if warning:
+                self.warnings.append(warning)
+        if end_s > self.hardware.lifetime_s:
+            self.warnings.append(
+                f"embodied carbon: the run ({end_s / S_PER_H:,.0f} h) is longer than the hardware lifetime "
+                f"({self.hardware.lifetime_s / S_PER_H:,.0f} h); amortisation stays linear, so more than the "
+                "hardware's embodied carbon is charged"
+            )
+        self.meter.finish(end_s)
+        self.footprint.finish(end_s)
+        self.recorder.close()
+        if timeseries_path is not None:
+            self.footprint.finalize_timeseries(path=timeseries_path)
+        wall_s = time.perf_counter() - wall_start
+        jobs = self._jobs_table(end_s)
+        summary = self._summary(end_s, wall_s)
+        timeseries = None if timeseries_path is not None else self.footprint.finalize_timeseries(table=self.recorder.table())
+        return RunResult(summary=summary, timeseries=timeseries, jobs=jobs, warnings=list(self.warnings))
+
+    # ---------------------------------------------------------------- results
+    def _job_rows(self, end_s: float) -> list[dict]:
+        owners = self.meter.owner_totals()
+        rows = []
+        for job in self.jobs:
+            st = job.state
+            totals = owners.get(job.spec.name)
+            channel_kwh = [e / J_PER_KWH for e in totals.channel_energy_j] if totals else [0.0] * len(IT_CHANNELS)
+            started = st.started_at_s
+            duration_s = (st.finished_at_s if st.finished_at_s is not None else end_s) - started if started is not None else 0.0
+            rows.append({
+                "job": job.spec.name,
+                "kind": job.spec.kind,
+                "status": st.status,
+                "gpus": job.spec.gpus,
+                "nodes": st.nodes,
+                "submitted_at": self._instant(st.submitted_at_s),
+                "started_at": self._instant(started),
+                "finished_at": self._instant(st.finished_at_s),
+                "wait_s": (started - st.submitted_at_s) if started is not None else math.nan,
+                "duration_s": duration_s,
+                "iterations": st.iterations_done(end_s),
+                "iteration_s": st.iteration_s,
+                "flop": job.spec.total_flop,
+                "gpu_hours": st.gpu_seconds(end_s) / S_PER_H,
+                "gpu_kwh": channel_kwh[0],
+                "host_kwh": channel_kwh[1],
+                "it_kwh": math.fsum(channel_kwh),
+                "facility_kwh": (totals.facility_energy_j / J_PER_KWH) if totals else 0.0,
+                "carbon_kg": (totals.carbon_g / 1000.0) if totals else 0.0,
+                **self._footprint_columns(job.spec.name, st.nodes * duration_s),
+            })
+        return rows
+
+    def _footprint_columns(self, owner: str, allocated_node_s: float) -> dict:
+        """The footprint columns of a job (or any owner) holding `allocated_node_s` node-seconds."""
+        fp = self.footprint.owner_footprint(owner, allocated_node_s).as_dict()
+        columns = {k: fp[k] for k in ("carbon_marginal_kg", "carbon_market_kg", "embodied_carbon_kg", "water_l",
+                                      "water_offsite_l", "water_total_l", "energy_cost_usd", "hardware_cost_usd",
+                                      "cost_usd", "allocated_node_hours")}
+        return {k: (math.nan if v is None else v) for k, v in columns.items()}
+
+    def _instant(self, t_s: float | None):
+        return None if t_s is None else self.start + timedelta(seconds=t_s)
+
+    def _jobs_table(self, end_s: float) -> pa.Table:
+        from sim.output.columns import JOB_COLUMNS
+
+        rows = self._job_rows(end_s)
+        arrays = {}
+        for column in JOB_COLUMNS:
+            values = [row[column.name] for row in rows]
+            if column.name.endswith("_at"):
+                arrays[column.name] = pa.array(values, type=pa.timestamp("us", tz="UTC"))
+            elif column.name in ("job", "kind", "status"):
+                arrays[column.name] = pa.array(values, type=pa.string())
+            elif column.name in ("gpus", "nodes"):
+                arrays[column.name] = pa.array(values, type=pa.int64())
+            else:
+                arrays[column.name] = pa.array(values, type=pa.float64())
+        return pa.table(arrays).replace_schema_metadata(parquet_metadata(self.scenario))
+
+    def _summary(self, end_s: float, wall_s: float) -> dict:
+        r = self.recorder
+        it_kwh = r.total("it_kwh")
+        facility_kwh = r.total("facility_kwh")
+        job_rows = self._job_rows(end_s)
+        summary = {
+            "scenario": self.scenario.scenario.name,
+            "seed": self.scenario.scenario.seed,
+            "sim_version": __version__,
+            "start": self.start.isoformat().replace("+00:00", "Z"),
+            "end": self._instant(end_s).isoformat().replace("+00:00", "Z"),
+            "simulated_s": end_s,
+            "output_interval_s": self.scenario.output.interval,
+            "intervals": r.rows,
+            "gpus": self.cluster.gpu_count,
+            "nodes": self.cluster.node_count,
+            "gpu_energy_kwh": r.total("gpu_kwh"),
+            "host_energy_kwh": r.total("host_kwh"),
+            "network_energy_kwh": r.total("network_kwh"),
+            "storage_energy_kwh": r.total("storage_kwh"),
+            "it_energy_kwh": it_kwh,
+            "cooling_energy_kwh": r.total("cooling_kwh"),
+            "power_loss_energy_kwh": r.total("power_loss_kwh"),
+            "misc_energy_kwh": r.total("misc_kwh"),
+            "facility_energy_kwh": facility_kwh,
+            "pue": facility_kwh / it_kwh if it_kwh > 0 else None,
+            "carbon_kg": r.total("carbon_kg"),
+            "water_l": r.total("water_l"),
+            **self._footprint_summary(end_s, job_rows),
+            "gpu_hours": math.fsum(row["gpu_hours"] for row in job_rows),
+            "wall_s": wall_s,
+            "events": _events_processed(self.env),
+            "warnings": list(self.warnings),
+            "jobs": [
+                {k: (v.isoformat().replace("+00:00", "Z") if hasattr(v, "isoformat") else v) for k, v in row.items()}
+                for row in job_rows
+            ],
+        }
+        return summary
+
+
+    def _footprint_summary(self, end_s: float, job_rows: list[dict]) -> dict:
+        """Footprint totals (sums of the columns), how each part was computed, and the idle pool's share."""
+        r = self.recorder
+        marginal = self.grid.marginal is not None
+        hardware_usd = r.total("hardware_cost_usd") if self.hardware.hardware_usd_per_gpu_hour is not None else None
+        jobs_node_s = math.fsum(row["allocated_node_hours"] for row in job_rows) * S_PER_H
+        idle_node_s = max(self.cluster.node_count * end_s - jobs_node_s, 0.0)
+        idle = self.footprint.owner_footprint(IDLE_OWNER, idle_node_s).as_dict()
+        return {
+            "carbon_marginal_kg": r.total("carbon_marginal_kg") if marginal else None,
+            "carbon_market_kg": r.total("carbon_market_kg") * self.footprint.market_scale,
+            "embodied_carbon_kg": r.total("embodied_carbon_kg"),
+            "water_offsite_l": r.total("water_offsite_l"),
+            "water_total_l": r.total("water_total_l"),
+            "energy_cost_usd": r.total("energy_cost_usd"),
+            "hardware_cost_usd": hardware_usd,
+            "cost_usd": r.total("energy_cost_usd") + (hardware_usd or 0.0),
+            "market_based": self.footprint.market_section(r.total("carbon_kg")),
+            "embodied": self.hardware.describe(),
+            "grid_signals": {key: source.description for key, source in self.grid.all().items()},
+            "idle": idle,
+        }
+
+
+def _events_processed(env: simpy.Environment) -> int:
+    """Events scheduled in the run (SimPy numbers each event it schedules)."""
+    counter = getattr(env, "_eid", None)
+    return int(next(counter)) if counter is not None else -1
