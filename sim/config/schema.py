@@ -269,21 +269,16 @@ DEFAULT_PLANT_PRESET = "hyperscale_air"
 class WeatherSection(StrictModel):
     """[weather]: outdoor conditions for the cooling plant, hour by hour: a file (EnergyPlus EPW typical year,
     CSV `timestamp,dry_bulb_c,relative_humidity_pct[,pressure_pa]`, or an Open-Meteo JSON response), else a
-    built-in climate. With model = 'plant' and no [weather], the built-in 'temperate' climate serves."""
+    built-in climate. A file takes precedence over `climate` (so `--set weather.file=...` turns a scenario written
+    for a built-in climate onto real data). With model = 'plant' and no [weather], 'temperate' serves."""
 
     file: InputPath | None = Field(None, description="Weather file (.epw, .csv or .json); relative to the scenario file.")
     climate: ClimateName = Field(
-        "temperate", description="Built-in climate when no file is given: hot_dry, temperate, cold, mild_coastal."
+        "temperate", description="Built-in climate, used when no file is given: hot_dry, temperate, cold, mild_coastal."
     )
     elevation_m: Number = Field(
         0.0, ge=-500, le=9000, description="Site elevation [m]: the standard-atmosphere pressure of a CSV without pressure_pa."
     )
-
-    @model_validator(mode="after")
-    def _file_or_climate(self) -> "WeatherSection":
-        if self.file is not None and "climate" in self.model_fields_set:
-            raise ValueError("give either `file` or `climate`, not both")
-        return self
 
 
 # -------------------------------------------------------------------------------------------- grid

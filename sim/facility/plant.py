@@ -33,7 +33,7 @@ import simpy
 from sim.config.plant_schema import plant_spec
 from sim.config.schema import Scenario, WeatherSection
 from sim.engine.meter import FacilityDraw, Meter
-from sim.errors import DataFileError
+from sim.errors import DataFileError, SimInputError
 from sim.physics.cooling import SCALAR_POWER_FIELDS, CoolingPlantSpec, ScalarPlant
 from sim.timeseries import weather as wx
 from sim.units import S_PER_DAY
@@ -128,6 +128,11 @@ def build_plant(scenario: Scenario) -> PlantFacility:
 # ---------------------------------------------------------------------------------------------------------
 
 
+class WeatherSpanError(SimInputError):
+    """A weather file (CSV, Open-Meteo JSON) does not cover the run. One message, so that SimPy can re-raise it
+    from the driver process (it rebuilds an exception from its args)."""
+
+
 def _utc(epoch_s: float) -> datetime:
     return datetime.fromtimestamp(epoch_s, tz=timezone.utc)
 
@@ -165,14 +170,14 @@ class WeatherSource:
 
     def check_start(self, start_epoch_s: float) -> None:
         if self.series is not None and not self.series.start_epoch_s <= start_epoch_s < self.series.end_epoch_s:
-            raise DataFileError(self.path, f"the weather covers {wx._iso(self.series.start_epoch_s)} to "
-                                f"{wx._iso(self.series.end_epoch_s)} UTC; the run starts at {wx._iso(start_epoch_s)}")
+            raise WeatherSpanError(f"{self.path}: the weather covers {wx._iso(self.series.start_epoch_s)} to "
+                                   f"{wx._iso(self.series.end_epoch_s)} UTC; the run starts at {wx._iso(start_epoch_s)}")
 
     def check_covers(self, end_epoch_s: float) -> None:
         if end_epoch_s > self.end_epoch_s:
-            raise DataFileError(self.path, f"the weather ends at {wx._iso(self.end_epoch_s)} UTC, before the run does "
-                                f"({wx._iso(end_epoch_s)}); give a file that covers the run, an EPW typical year, or "
-                                "a built-in climate")
+            raise WeatherSpanError(f"{self.path}: the weather ends at {wx._iso(self.end_epoch_s)} UTC, before the run "
+                                   f"does ({wx._iso(end_epoch_s)}); give a file that covers the run, an EPW typical "
+                                   "year, or a built-in climate")
 
     def window(self, start_epoch_s: float, end_epoch_s: float) -> wx.Weather:
         start, end = _utc(start_epoch_s), _utc(end_epoch_s)
@@ -322,5 +327,5 @@ def facility_summary(scenario: Scenario, facility, weather: WeatherDriver | None
     }
 
 
-__all__ = ["ALL_PARTS", "PlantFacility", "WeatherDriver", "WeatherSource", "WeatherStep", "attach_weather",
+__all__ = ["ALL_PARTS", "PlantFacility", "WeatherDriver", "WeatherSource", "WeatherSpanError", "WeatherStep", "attach_weather",
            "build_plant", "facility_summary", "installed_parts", "weather_source"]
