@@ -9,7 +9,7 @@ The "cooling plant as a SimPy process that reacts to IT heat load and weather" i
   weather does, so the plant follows both, and integrates the result exactly between changes.
 - `WeatherDriver` is a SimPy process that wakes at every weather step (hourly for EPW files and the built-in
   climates, each file's own step otherwise) and hands the new outdoor state to the meter with
-  `meter.set_weather(now, step, dry_bulb_c, wet_bulb_c)`. The weather is produced four weeks at a time; for each
+  `meter.set_weather(now, step, dry_bulb_c, wet_bulb_c)`. The weather is produced in long blocks; for each
   block the weather-only terms of the plant (economiser shares, chiller capacity at the condenser temperature,
   evaporated share) are computed at once with numpy, so that a draw costs only the IT-dependent arithmetic.
 
@@ -44,9 +44,13 @@ ALL_PARTS = ("chiller", "crah_fan", "cdu_pump", "pump", "tower_fan", "dry_cooler
 _UPS, _PDU, _MISC, _WATER = (SCALAR_POWER_FIELDS.index(name) for name in ("ups_loss_w", "pdu_loss_w", "misc_w",
                                                                             "water_l_per_s"))
 
-# Weather is generated and its plant terms computed this many seconds at a time (whole hours, so that blocks
-# that start on the hour keep the hourly steps of one long window).
-WEATHER_BLOCK_S = 28 * S_PER_DAY
+# Weather is generated, and its plant terms computed, a block at a time: the psychrometrics are vectorised, and
+# each call has a fixed cost (a wet bulb takes 40 bisection steps of numpy calls), so blocks are long. A run whose
+# end is known gets its whole span in one block (at most a year); otherwise blocks start at a day and double up to
+# a year, so a short run computes little and a long one few blocks. Block lengths are whole days, so blocks that
+# start on the hour keep the hourly steps of one long window.
+FIRST_WEATHER_BLOCK_S = S_PER_DAY
+MAX_WEATHER_BLOCK_S = 366 * S_PER_DAY
 
 
 class WeatherStep(NamedTuple):
@@ -95,8 +99,9 @@ class PlantFacility:
             raise RuntimeError("the cooling plant needs the weather: the meter has no weather step for it")
         power = self._plant.power(it_power_w, weather.terms)
         parts_w = self._pick(power)
-        return FacilityDraw(cooling_w=sum(parts_w), power_loss_w=power[_UPS] + power[_PDU], misc_w=power[_MISC],
-                            water_l_per_s=power[_WATER], parts_w=tuple(zip(self.part_names, parts_w)))
+        # positional: FacilityDraw(cooling_w, power_loss_w, misc_w, water_l_per_s, parts_w)
+        return FacilityDraw(sum(parts_w), power[_UPS] + power[_PDU], power[_MISC], power[_WATER],
+                            tuple(zip(self.part_names, parts_w)))
 
     def describe(self) -> dict:
         spec = self.spec
@@ -232,6 +237,7 @@ class WeatherDriver:
             source.check_covers(until_epoch_s)
         self._steps_of = getattr(facility, "weather_steps", None)
         self.steps_applied = 0
+        self._block_s = FIRST_WEATHER_BLOCK_S if until_epoch_s is None else MAX_WEATHER_BLOCK_S
         first = self._block(start_epoch_s)
         if first is not None:
             self._apply(0.0, first[1][0])
@@ -239,7 +245,8 @@ class WeatherDriver:
 
     def _block(self, a_s: float) -> tuple[list[float], list[WeatherStep], float] | None:
         """Weather steps of [a, b): relative start instants [s], the steps, and b [UTC epoch s]."""
-        b_s = a_s + WEATHER_BLOCK_S
+        b_s = a_s + self._block_s
+        self._block_s = min(2.0 * self._block_s, MAX_WEATHER_BLOCK_S)
         if self.until_epoch_s is not None:
             b_s = min(b_s, self.until_epoch_s)
         b_s = min(b_s, self.source.end_epoch_s)
@@ -260,14 +267,15 @@ class WeatherDriver:
 
     def _run(self, block):
         env = self.env
+        timeout = env.timeout
         set_weather = self.meter.set_weather
         index = 1  # the first step was applied at construction
         while block is not None:
             starts_s, steps, b_s = block
             for i in range(index, len(starts_s)):
-                wait_s = starts_s[i] - env.now
-                if wait_s > 0:
-                    yield env.timeout(wait_s)
+                now_s = env.now
+                if starts_s[i] > now_s:
+                    yield timeout(starts_s[i] - now_s)
                 step = steps[i]
                 set_weather(env.now, step, step.dry_bulb_c, step.wet_bulb_c)
                 self.steps_applied += 1
@@ -276,7 +284,7 @@ class WeatherDriver:
                 # A file that ends: the run may not outlast it.
                 wait_s = b_s - self.start_epoch_s - env.now
                 if wait_s > 0:
-                    yield env.timeout(wait_s)
+                    yield timeout(wait_s)
                 self.source.check_covers(self.start_epoch_s + env.now + 1.0)
             block = self._block(b_s)
 
