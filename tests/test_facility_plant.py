@@ -363,3 +363,12 @@ def test_open_meteo_json_through_the_engine(shared_data):
     summary, ts = run(scenario(weather={"file": str(path)}, duration="2d", jobs=[job("a", 16, 60.0)]))
     assert ts.ambient_c.between(0.2, 36.5).all()  # the file's range (shared/data/README.md)
     assert summary["weather"]["source"].startswith("Open-Meteo JSON")
+
+
+def test_a_run_without_a_duration_gets_a_weather_step_every_hour_until_its_jobs_end():
+    # No duration: the weather is produced in blocks that double from a day; the run ends with its job, at 30.5 h.
+    summary, ts = run(scenario(jobs=[job("a", 8, 30.5)]))
+    assert summary["simulated_s"] == pytest.approx(30.5 * S_PER_H, abs=1.0)  # a whole number of iterations
+    assert summary["weather"]["steps"] == 31
+    weather = climate_weather("temperate", datetime(2023, 7, 1, tzinfo=UTC), datetime(2023, 7, 2, 7, tzinfo=UTC))
+    np.testing.assert_allclose(ts.ambient_c[::4].to_numpy(), weather.dry_bulb_c.values, rtol=1e-12)
