@@ -178,6 +178,10 @@ def cross_checks(scenario: Scenario, where: str) -> list[str]:
             )
     problems += grid_cross_checks(scenario, where)
     problems += facility_cross_checks(scenario, where)
+    if scenario.services:
+        from sim.workloads.service import service_cross_checks
+
+        problems += service_cross_checks(scenario, where)
     return problems
 
 

@@ -306,8 +306,8 @@ def attach_weather(env: simpy.Environment, meter: Meter, facility, scenario: Sce
         return None
     if scenario.scenario.duration is not None:
         until_epoch_s = start_epoch_s + scenario.scenario.duration
-    elif scenario.jobs:
-        until_epoch_s = None
+    elif scenario.jobs or getattr(scenario, "services", None):
+        until_epoch_s = None  # the run ends with its work
     else:
         until_epoch_s = start_epoch_s
     return WeatherDriver(env, meter, facility, weather_source(section), start_epoch_s, until_epoch_s)
