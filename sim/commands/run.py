@@ -57,10 +57,11 @@ def plant_lines(summary: dict) -> list[str]:
         return []
     wue = summary.get("wue_l_per_kwh")
     return [
-        f"  cooling plant  {facility['preset']} ({facility['cooling']}-cooled, {facility['heat_rejection']} heat "
-        f"rejection), design {facility['design_it_power_w'] / 1e6:,.3g} MW IT"
+        f"  cooling plant  {facility['preset']} ({facility['cooling']}-cooled, "
+        f"{'cooling towers' if facility['heat_rejection'] == 'towers' else 'dry coolers'}), "
+        f"design {facility['design_it_power_w'] / 1e6:,.3g} MW IT"
         + (f"; on-site WUE {wue:.3f} L/kWh" if wue is not None else ""),
-        f"  weather        {summary['weather']['source']}, {summary['weather']['steps']:,} steps",
+        f"  weather        {summary['weather']['source'].split(' (')[0]}, {summary['weather']['steps']:,} steps",
     ]
 
 
