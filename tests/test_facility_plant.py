@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpers import SCENARIOS, read_run, run_cli
 from sim.config.loader import validate_scenario
 from sim.engine.simulation import Simulation
 from sim.errors import ScenarioError
@@ -372,3 +373,15 @@ def test_a_run_without_a_duration_gets_a_weather_step_every_hour_until_its_jobs_
     assert summary["weather"]["steps"] == 31
     weather = climate_weather("temperate", datetime(2023, 7, 1, tzinfo=UTC), datetime(2023, 7, 2, 7, tzinfo=UTC))
     np.testing.assert_allclose(ts.ambient_c[::4].to_numpy(), weather.dry_bulb_c.values, rtol=1e-12)
+
+
+def test_the_cli_runs_a_climate_scenario_and_writes_the_plant_columns(tmp_path):
+    out = tmp_path / "run"
+    result = run_cli(str(SCENARIOS / "climate" / "cold-liquid.toml"), "--out", str(out),
+                     "--set", "scenario.duration='3h'")
+    assert result.returncode == 0, result.stderr
+    assert "cooling plant  liquid_dtc (liquid-cooled, dry coolers), design 1 MW IT" in result.stdout
+    assert "weather        built-in climate 'cold', 3 steps" in result.stdout
+    summary, ts, _ = read_run(out)
+    assert {"wet_bulb_c", "cooling_cdu_pump_kwh", "cooling_dry_cooler_fan_kwh"} <= set(ts.columns)
+    assert summary["wue_l_per_kwh"] == 0.0 and summary["facility"]["cooling"] == "liquid"
