@@ -213,6 +213,8 @@ def test_plant_keys_are_validated_with_their_toml_path():
     assert "weather.climate = 'tropical': expected 'cold', 'hot_dry', 'mild_coastal' or 'temperate'" in errors(
         weather={"climate": "tropical"})
     assert "weather.file = 'nowhere.epw': file not found" in errors(weather={"file": "nowhere.epw"})
+    assert "weather.file = " in errors(weather={"file": __file__}) and "expected an EnergyPlus .epw, a .csv or an " \
+        "Open-Meteo .json file, got 'test_facility_plant.py'" in errors(weather={"file": __file__})
 
 
 def test_a_liquid_override_applies_once_the_plant_has_a_liquid_loop():

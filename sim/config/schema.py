@@ -267,6 +267,13 @@ class FacilitySection(StrictModel):
 
 
 DEFAULT_PLANT_PRESET = "hyperscale_air"
+WEATHER_FILE_TYPES = (".epw", ".csv", ".json")
+
+
+def _weather_file_type(path: Path) -> Path:
+    if path.suffix.lower() not in WEATHER_FILE_TYPES:
+        raise ValueError(f"expected an EnergyPlus .epw, a .csv or an Open-Meteo .json file, got {path.name!r}")
+    return path
 
 
 class WeatherSection(StrictModel):
@@ -275,7 +282,8 @@ class WeatherSection(StrictModel):
     built-in climate. A file takes precedence over `climate` (so `--set weather.file=...` turns a scenario written
     for a built-in climate onto real data). With model = 'plant' and no [weather], 'temperate' serves."""
 
-    file: InputPath | None = Field(None, description="Weather file (.epw, .csv or .json); relative to the scenario file.")
+    file: Annotated[InputPath, AfterValidator(_weather_file_type)] | None = Field(
+        None, description="Weather file (.epw, .csv or .json); relative to the scenario file.")
     climate: ClimateName = Field(
         "temperate", description="Built-in climate, used when no file is given: hot_dry, temperate, cold, mild_coastal."
     )
