@@ -82,6 +82,7 @@ class BinRecord:
     # per signal key: facility kWh x rate, and rate x s (for the time mean when no energy flowed)
     signal_energy_integral: dict[str, float]
     signal_time_integral: dict[str, float]
+    wet_bulb_time_integral: float = 0.0  # C x s
 
     @property
     def carbon_g(self) -> float:
@@ -208,6 +209,7 @@ class Meter:
         self._values = [self.signal_values[key] for key in self._signal_keys]
         self.weather = weather
         self.ambient_c = float(ambient_c)
+        self.wet_bulb_c = math.nan
         self._loads: list[Load] = []
         self._periodic: list[Load] = []
         self._channel_const_w = [0.0] * len(IT_CHANNELS)
@@ -365,11 +367,13 @@ class Meter:
     def intensity_g_per_kwh(self) -> float:
         return self.signal_values[CARBON.key]
 
-    def set_weather(self, now_s: float, weather: object, ambient_c: float) -> None:
+    def set_weather(self, now_s: float, weather: object, ambient_c: float, wet_bulb_c: float = math.nan) -> None:
+        """Integrate up to `now_s`, then hand the facility model its new weather (outdoor dry and wet bulb [C])."""
         self.advance(now_s)
         self._integrate(self.now_s)
         self.weather = weather
         self.ambient_c = float(ambient_c)
+        self.wet_bulb_c = float(wet_bulb_c)
         self._draw = None
         self._rates_valid = False
 
@@ -421,11 +425,8 @@ class Meter:
     def _cut_for_signals(self) -> bool:
         """Whether a signal change must cut the stretch: periodic loads (their facility draw is taken at the
         stretch's mean heat) and overhead with no IT load (credited per stretch) are integrated per stretch."""
-        if self._periodic:
-            return True
-        if not self._rates_valid:
-            self._update_rates()
-        return self._it_w <= 0.0 and self._facility_w > 0.0
+        cw = self._channel_const_w
+        return bool(self._periodic) or cw[0] + cw[1] + cw[2] + cw[3] <= 0.0
 
     def _integrate(self, t_s: float) -> None:
         """Integrate the stretch [_since_s, t_s) of constant state into the bin and the running totals.
@@ -455,6 +456,7 @@ class Meter:
         water_l = self._water_l_per_s * dt_s
         self._bin_water_l += water_l
         self._bin_ambient += self.ambient_c * dt_s
+        self._bin_wet_bulb += self.wet_bulb_c * dt_s
         if self._parts_w:
             self._add_parts(self._parts_w, dt_s)
         facility_j = self._facility_w * dt_s
@@ -487,6 +489,7 @@ class Meter:
         self._bin_misc_j += misc_j
         self._bin_water_l += water_l
         self._bin_ambient += self.ambient_c * dt_s
+        self._bin_wet_bulb += self.wet_bulb_c * dt_s
         if draw.parts_w:
             self._add_parts(draw.parts_w, dt_s)
         facility_j = it_j + cooling_j + loss_j + misc_j
@@ -595,7 +598,8 @@ class Meter:
     # --------------------------------------------------------------------- bins
     def _reset_bin(self) -> None:
         self._bin_channel_j = [0.0] * len(IT_CHANNELS)
-        self._bin_cooling_j = self._bin_loss_j = self._bin_misc_j = self._bin_water_l = self._bin_ambient = 0.0
+        self._bin_cooling_j = self._bin_loss_j = self._bin_misc_j = self._bin_water_l = 0.0
+        self._bin_ambient = self._bin_wet_bulb = 0.0
         self._bin_parts_j = {name: 0.0 for name in self._part_names}
         self._bin_signal_energy = [0.0] * len(self.signals)
         self._bin_signal_time = [0.0] * len(self.signals)
@@ -611,6 +615,7 @@ class Meter:
             ambient_time_integral=self._bin_ambient, part_energy_j=self._bin_parts_j,
             signal_energy_integral=dict(zip(self._signal_keys, self._bin_signal_energy)),
             signal_time_integral=dict(zip(self._signal_keys, self._bin_signal_time)),
+            wet_bulb_time_integral=self._bin_wet_bulb,
         )
         self.now_s = max(self.now_s, end_s)
         self._bin_index += 1

@@ -16,7 +16,7 @@ from sim.engine.meter import CARBON, IT_CHANNELS, BinRecord, EnergySignal
 from sim.timeseries.series import to_epoch_s
 from sim.units import J_PER_KWH
 
-US_PER_S = 1_000_000  # microseconds per second: timestamps are stored as UTC epoch microseconds
+US_PER_S = 1_000_000  # microseconds per second: timestamps are held as UTC epoch microseconds (cheap to make)
 
 # Columns that are not additive over rows (rates, ratios, means): never summed into totals.
 _NOT_ADDITIVE_SUFFIXES = ("_per_kwh", "_per_mwh", "_c", "_pct")
@@ -28,6 +28,28 @@ def _is_additive(name: str) -> bool:
     if any(name.endswith(suffix) for suffix in _NOT_ADDITIVE_SUFFIXES):
         return False
     return not any(tag in name for tag in ("_p50", "_p90", "_p95", "_p99", "_mean", "_max", "_min"))
+
+
+class CompensatedSum:
+    """Neumaier summation: a running total whose rounding error does not grow with the row count."""
+
+    __slots__ = ("total", "compensation")
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self.compensation = 0.0
+
+    def add(self, value: float) -> None:
+        t = self.total + value
+        if abs(self.total) >= abs(value):
+            self.compensation += (self.total - t) + value
+        else:
+            self.compensation += (value - t) + self.total
+        self.total = t
+
+    @property
+    def value(self) -> float:
+        return self.total + self.compensation
 
 
 ROWS_PER_ROW_GROUP = 8784  # a leap year of hourly rows: memory stays flat on year-long runs
@@ -51,14 +73,16 @@ class TimeseriesRecorder:
         self._schema: pa.Schema | None = None
         self.rows = 0
         self._start_us = round(to_epoch_s(start) * US_PER_S)
-        # Totals are summed from the same rounded kWh values that the rows hold, so the summary equals the
-        # column sums: per column, one exactly rounded sum per row group written (math.fsum), summed at the end.
-        self._partial_sums: dict[str, list[float]] = {}
+        # Totals are summed from the same rounded kWh values that the rows hold, so the summary
+        # equals the column sums.
+        self.totals: dict[str, CompensatedSum] = {}
+        self._additive: tuple[str, ...] | None = None
+        self._rows_folded = 0  # buffered rows already added to `totals`
 
     @property
     def column_names(self) -> list[str]:
         names = ["timestamp", "interval_s", *(f"{c}_kwh" for c in IT_CHANNELS), "it_kwh", "cooling_kwh",
-                 "power_loss_kwh", "misc_kwh", "facility_kwh", "pue", "ambient_c"]
+                 "power_loss_kwh", "misc_kwh", "facility_kwh", "pue", "ambient_c", "wet_bulb_c"]
         for signal in self.signals:
             names += [signal.rate_column, signal.amount_column]
         names.append("water_l")
@@ -85,11 +109,14 @@ class TimeseriesRecorder:
             values = provider(b.start_s, b.end_s)
             for name in columns:
                 row[name] = values[name]
+        if self._additive is None:
+            self._additive = tuple(name for name in row if _is_additive(name))
+            self.totals = {name: CompensatedSum() for name in self._additive}
         columns = self._columns
         for name, value in row.items():
             columns[name].append(value)
         self.rows += 1
-        if self._writer is not None and len(columns["timestamp"]) >= ROWS_PER_ROW_GROUP:
+        if self._writer is not None and len(self._columns["timestamp"]) >= ROWS_PER_ROW_GROUP:
             self.flush()
 
     def _row(self, b: BinRecord) -> dict:
@@ -111,6 +138,7 @@ class TimeseriesRecorder:
             "facility_kwh": facility_kwh,
             "pue": facility_kwh / it_kwh if it_kwh > 0 else math.nan,
             "ambient_c": b.ambient_time_integral / interval_s,
+            "wet_bulb_c": b.wet_bulb_time_integral / interval_s,
         }
         for signal in self.signals:
             energy_integral = b.signal_energy_integral[signal.key]
@@ -123,22 +151,21 @@ class TimeseriesRecorder:
             row[f"cooling_{name}_kwh"] = b.part_energy_j.get(name, 0.0) / J_PER_KWH
         return row
 
-    def _additive_columns(self) -> tuple[str, ...]:
-        return tuple(name for name in self._columns if _is_additive(name))
-
     def _fold_totals(self) -> None:
-        """Add the buffered rows to the totals: one exactly rounded sum (math.fsum) per column and row group."""
-        for name in self._additive_columns():
-            values = [v for v in self._columns[name] if v is not None]
-            if values:
-                self._partial_sums.setdefault(name, []).append(math.fsum(values))
+        """Add the buffered rows not yet counted to the running totals: one exact fsum per column and
+        flush instead of one addition per column and row (rows are cheap; totals are rarely read)."""
+        if self._additive is None:
+            return
+        first = self._rows_folded
+        for name in self._additive:
+            values = self._columns[name][first:]
+            self.totals[name].add(math.fsum(v for v in values if v is not None))
+        self._rows_folded = len(self._columns["timestamp"])
 
     def total(self, column: str) -> float:
-        """Sum of an additive column over every row so far: the exactly rounded sums of the row groups, summed."""
-        partials = list(self._partial_sums.get(column, ()))
-        if _is_additive(column) and column in self._columns:
-            partials.append(math.fsum(v for v in self._columns[column] if v is not None))
-        return math.fsum(partials)
+        self._fold_totals()
+        accumulator = self.totals.get(column)
+        return accumulator.value if accumulator is not None else 0.0
 
     # ------------------------------------------------------------------ arrow
     def _batch(self) -> pa.Table:
@@ -162,10 +189,11 @@ class TimeseriesRecorder:
     def flush(self) -> None:
         if self._writer is None or not self._columns["timestamp"]:
             return
-        self._writer.write_table(self._batch())
         self._fold_totals()
+        self._writer.write_table(self._batch())
         for values in self._columns.values():
             values.clear()
+        self._rows_folded = 0
 
     def close(self) -> None:
         if self._writer is not None:
