@@ -767,10 +767,24 @@ class ServiceSpec(StrictModel):
     slo: SloSpec = SloSpec()
     efficiency: EfficiencySpec = EfficiencySpec()
     step_times: StepTimesSpec | None = Field(None, description="Measured step times instead of the roofline.")
+    start_at: DurationS = Field(
+        0.0, ge=0, description="When the service asks for its nodes and opens its arrivals, from the start of the "
+                               "run (flow fidelity; it waits for free nodes like a job). Its arrival window ends "
+                               "at `duration`, also counted from the start of the run."
+    )
     fidelity: Literal["request", "flow"] = Field(
         "request", description="request: every request simulated (requests.parquet); flow: arrivals counted per "
                                "output interval and served at the replicas' modelled rate (sim/workloads/flow.py)."
     )
+
+    @model_validator(mode="after")
+    def _start_needs_flow(self) -> "ServiceSpec":
+        if self.start_at > 0 and self.fidelity != "flow":
+            raise ValueError("start_at (a service that starts later) is supported at fidelity = \"flow\" only")
+        if self.duration is not None and self.start_at >= self.duration:
+            raise ValueError(f"start_at ({self.start_at:g} s) must come before the end of the arrival window "
+                             f"(duration = {self.duration:g} s from the start of the run)")
+        return self
 
     @model_validator(mode="after")
     def _lengths_and_source(self) -> "ServiceSpec":

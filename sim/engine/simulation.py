@@ -170,6 +170,10 @@ class Simulation:
             request_level = [s for s in self.services if s.spec.fidelity == "request"]
             if request_level:
                 requests = requests_table(request_level, self.start, parquet_metadata(self.scenario))
+        from sim.output.split import workload_split
+
+        summary["split"] = workload_split(self.meter.owner_totals(), [job.spec.name for job in self.jobs],
+                                          [service.name for service in self.services])
         return RunResult(summary=summary, timeseries=timeseries, jobs=jobs, warnings=list(self.warnings),
                          requests=requests)
 

@@ -31,16 +31,42 @@ import math
 from dataclasses import dataclass
 
 
+# Above this many servers Erlang B is summed from the Poisson terms near c instead of by the O(c) recursion
+# (a service of 1,000 replicas x 256 seats has 256,000 of them).
+_RECURSION_MAX_SERVERS = 2000
+
+
 def erlang_b(servers: int, offered_erlangs: float) -> float:
-    """Blocking probability B(c, a) of M/M/c/c [-] (stable recursion; no factorials)."""
+    """Blocking probability B(c, a) of M/M/c/c [-] = P(N = c) / P(N <= c), N ~ Poisson(a).
+
+    Up to 2,000 servers by the stable recursion B_k = a B_{k-1} / (k + a B_{k-1}); above, from the Poisson
+    terms next to c, summed downwards by the ratio pmf(k - 1) / pmf(k) = k / a until they no longer count
+    (B underflows to 0 when P(N = c) does: c far above a).
+    """
     if servers < 1:
         raise ValueError(f"need at least one server, got {servers}")
     if offered_erlangs < 0:
         raise ValueError(f"offered load must be >= 0, got {offered_erlangs}")
-    b = 1.0
-    for k in range(1, servers + 1):
-        b = offered_erlangs * b / (k + offered_erlangs * b)
-    return b
+    if offered_erlangs == 0.0:
+        return 0.0
+    if servers <= _RECURSION_MAX_SERVERS:
+        b = 1.0
+        for k in range(1, servers + 1):
+            b = offered_erlangs * b / (k + offered_erlangs * b)
+        return b
+    a = offered_erlangs
+    log_pmf_c = servers * math.log(a) - a - math.lgamma(servers + 1.0)
+    if log_pmf_c < -745.0:
+        return 0.0
+    # sum_{k <= c} pmf(k) / pmf(c): terms grow while k > a, then fall; stop once they are negligible below a
+    total, term, k = 1.0, 1.0, servers
+    while k > 0:
+        term *= k / a
+        k -= 1
+        total += term
+        if k < a and term < 1e-17 * total:
+            break
+    return 1.0 / total
 
 
 def erlang_c(servers: int, offered_erlangs: float) -> float:

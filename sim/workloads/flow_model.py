@@ -186,7 +186,7 @@ def empty_probability(decoding_per_replica: float, replicas: int, pooled: bool) 
 
 
 def solve_operating_point(work: ReplicaWork, rate_per_s: float, seats: int, replicas: int = 1,
-                          pooled: bool = True) -> OperatingPoint | None:
+                          pooled: bool = True, with_wait: bool = True) -> OperatingPoint | None:
     """The operating point of one replica at `rate_per_s`, or None beyond capacity (no fixed point with the
     seats held below the seats there are)."""
     m = work.mix
@@ -224,6 +224,8 @@ def solve_operating_point(work: ReplicaWork, rate_per_s: float, seats: int, repl
     compute = lam * work.compute_per_request_s
     residual = f_d * tau / 2.0 + (f_p * work.prefill_busy_sq_s2 / (2.0 * work.prefill_busy_s) if f_p > 0 else 0.0)
     step_wait = residual + lam * residual * work.prefill_busy_s     # prefills of requests that arrived meanwhile
+    if not with_wait:
+        return OperatingPoint(lam, busy, compute, b, tau, k, a, step_wait, NO_WAIT)
     seat_times = work.sample_prefill_s + m.sample_decode_steps * k
     scv = float(seat_times.var() / seat_times.mean() ** 2) if seat_times.mean() > 0 else 0.0
     if pooled:
@@ -238,7 +240,7 @@ def capacity_per_replica(work: ReplicaWork, seats: int, replicas: int = 1, poole
     lo, hi = 0.0, 1.0 / work.prefill_busy_s if work.prefill_busy_s > 0 else 1e9
     for _ in range(200):
         mid = 0.5 * (lo + hi)
-        if solve_operating_point(work, mid, seats, replicas, pooled) is None:
+        if solve_operating_point(work, mid, seats, replicas, pooled, with_wait=False) is None:
             hi = mid
         else:
             lo = mid

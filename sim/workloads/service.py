@@ -212,10 +212,15 @@ def service_cross_checks(scenario, where: str) -> list[str]:
             shown = f" = {spec.model!r}" if isinstance(spec.model, str) else ""
             problems.append(f"{at}.model{shown}: {exc}; raise tensor_parallel or lower the precision")
             continue
-        if plan.nodes > free_nodes:
-            problems.append(f"{at}.replicas = {spec.replicas}: needs {plan.nodes} nodes of {node.gpus_per_node} GPUs; "
-                            f"the cluster has {free_nodes} left after the services before it")
-        free_nodes -= plan.nodes
+        if spec.start_at > 0:        # it waits for free nodes when it starts: it needs no more than there are
+            if plan.nodes > scenario.cluster.node_count:
+                problems.append(f"{at}.replicas = {spec.replicas}: needs {plan.nodes} nodes of {node.gpus_per_node} "
+                                f"GPUs; the cluster has {scenario.cluster.node_count}")
+        else:
+            if plan.nodes > free_nodes:
+                problems.append(f"{at}.replicas = {spec.replicas}: needs {plan.nodes} nodes of {node.gpus_per_node} "
+                                f"GPUs; the cluster has {free_nodes} left after the services before it")
+            free_nodes -= plan.nodes
         if spec.duration is None and scenario.scenario.duration is None and spec.arrivals.process != "trace":
             problems.append(f"{at}.duration: required key is missing (or give scenario.duration): "
                             "the arrival window must end")
