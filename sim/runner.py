@@ -28,13 +28,11 @@ def run_to_directory(scenario: Scenario, out_dir: Path, force: bool = False) -> 
     rundir.check()  # refuse before spending time on the simulation
     simulation = Simulation(scenario)
     with rundir as tmp:
-        result = simulation.run(timeseries_path=tmp / "timeseries.parquet")
+        result = simulation.run(timeseries_path=tmp / "timeseries.parquet", requests_path=tmp / "requests.parquet")
         pq.write_table(result.jobs, tmp / "jobs.parquet", compression="zstd")
-        if result.requests is not None:
-            pq.write_table(result.requests, tmp / "requests.parquet", compression="zstd")
         (tmp / "scenario.json").write_text(resolved_scenario_json(scenario) + "\n", encoding="utf-8")
         write_json(tmp / "summary.json", result.summary)
     files = ("summary.json", "timeseries.parquet", "jobs.parquet", "scenario.json")
-    if result.requests is not None:
+    if (out_dir / "requests.parquet").exists():
         files += ("requests.parquet",)
     return WrittenRun(result=result, out_dir=out_dir, files=files)

@@ -108,12 +108,20 @@ class Simulation:
         from sim.workloads.flow import FlowService, ServiceColumns
         from sim.workloads.service import InferenceService
 
-        services = [
-            (FlowService if spec.fidelity == "flow" else InferenceService)(
-                self.env, self.cluster, self.meter, spec, self.streams, self.start_epoch_s,
-                spec.duration if spec.duration is not None else self.scenario.scenario.duration)
-            for spec in self.scenario.services
-        ]
+        from sim.output.request_log import RequestLog
+
+        # requests.parquet: rows of the request-level services, handed over as they become final
+        self.request_log = RequestLog(self.start, parquet_metadata(self.scenario),
+                                      tuple(spec.name for spec in self.scenario.services))
+        services = []
+        for spec in self.scenario.services:
+            window_s = spec.duration if spec.duration is not None else self.scenario.scenario.duration
+            if spec.fidelity == "flow":
+                services.append(FlowService(self.env, self.cluster, self.meter, spec, self.streams,
+                                            self.start_epoch_s, window_s))
+            else:
+                services.append(InferenceService(self.env, self.cluster, self.meter, spec, self.streams,
+                                                 self.start_epoch_s, window_s, log=self.request_log))
         self.recorder.add_provider(tuple(c.name for c in SERVICE_TIMESERIES_COLUMNS), ServiceColumns(services))
         return services
 
@@ -126,10 +134,15 @@ class Simulation:
             return None
         return source.series.end_epoch_s if isinstance(source, FileSource) else self.start_epoch_s
 
-    def run(self, timeseries_path: Path | None = None) -> RunResult:
+    def run(self, timeseries_path: Path | None = None, requests_path: Path | None = None) -> RunResult:
+        """Run to the end. With paths, the time series and the request rows stream to Parquet as the run goes
+        (memory stays flat); without, they are returned as tables."""
         wall_start = time.perf_counter()
         if timeseries_path is not None:
             self.recorder.open(timeseries_path, parquet_metadata(self.scenario))
+        request_level = [s for s in self.services if s.spec.fidelity == "request"]
+        if requests_path is not None and request_level:
+            self.request_log.open(requests_path)
         env = self.env
         until = None
         if self.jobs or self.services:
@@ -152,6 +165,10 @@ class Simulation:
         self.meter.finish(end_s)
         self.footprint.finish(end_s)
         self.recorder.close()
+        for service in request_level:
+            service.finish_log()
+        if request_level:
+            self.request_log.close()
         if timeseries_path is not None:
             self.footprint.finalize_timeseries(path=timeseries_path)
         wall_s = time.perf_counter() - wall_start
@@ -160,16 +177,13 @@ class Simulation:
         timeseries = None if timeseries_path is not None else self.footprint.finalize_timeseries(table=self.recorder.table())
         requests = None
         if self.services:
-            from sim.workloads.service import requests_table
-
             summary["services"] = [
                 {**service.summary(end_s),
                  **self._footprint_columns(service.name, service.plan.nodes * service.held_s(end_s))}
                 for service in self.services
             ]
-            request_level = [s for s in self.services if s.spec.fidelity == "request"]
-            if request_level:
-                requests = requests_table(request_level, self.start, parquet_metadata(self.scenario))
+            if request_level and requests_path is None:
+                requests = self.request_log.table()
         from sim.output.split import workload_split
 
         summary["split"] = workload_split(self.meter.owner_totals(), [job.spec.name for job in self.jobs],

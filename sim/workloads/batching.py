@@ -347,6 +347,12 @@ class ContinuousBatchingReplica:
     def is_idle(self) -> bool:
         return self._activity is None and not self._waiting
 
+    def outstanding(self) -> list[Request]:
+        """Requests admitted or queued and not finished (being prefilled, decoding, waiting), in that order."""
+        prefilling = [s.request for s in self._activity.sequences] if isinstance(self._activity, _Prefill) else []
+        decoding = [s.request for _, _, s in sorted(self._decoding, key=lambda e: e[1])]
+        return prefilling + decoding + list(self._waiting)
+
     def next_change_at_s(self) -> float:
         """When the current step or decode run ends (math.inf when idle with nothing queued)."""
         return math.inf if self._activity is None else self._activity.end_s

@@ -49,10 +49,9 @@ from __future__ import annotations
 import heapq
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 import numpy as np
-import pyarrow as pa
 import simpy
 
 from sim.catalog.hardware import NodeSpec
@@ -62,6 +61,7 @@ from sim.engine.meter import Meter
 from sim.engine.streams import RandomStreams
 from sim.errors import DataFileError
 from sim.facility.cluster import Cluster
+from sim.output.request_log import RequestLog
 from sim.physics.inference_power import (
     MEMORY_BOUND_ACTIVITY,
     REPLICA_IDLE_ACTIVITY,
@@ -286,6 +286,55 @@ def service_rate_profile(spec: ServiceSpec, start_epoch_s: float, window_s: floa
     return profile
 
 
+class ArrivalFeed:
+    """A service's requests in arrival order, drawn one window at a time as the run reaches them.
+
+    Generated arrivals: each window [a, b) gets N ~ Poisson(integral of the rate over [a, b)) requests (by
+    `generate_requests`: exact, since a Poisson process's counts in disjoint windows are independent), their
+    lengths drawn from the service's length streams in turn. Windows are the meter bins, split further so that
+    a window expects at most `MAX_PER_WINDOW` requests: memory holds one window's requests, not the run's. A
+    replayed trace is read whole (it is the input) and handed out in slices of the same size.
+    """
+
+    MAX_PER_WINDOW = 16_384
+
+    def __init__(self, spec: ServiceSpec, streams: RandomStreams, start_epoch_s: float, window_s: float | None,
+                 bin_s: float):
+        self.bin_s = bin_s
+        self._trace = None
+        if spec.arrivals.process == "trace":
+            self._trace = service_requests(spec, streams, start_epoch_s, window_s)
+            self._position = 0
+            self.window_s = window_s if window_s is not None else (
+                float(self._trace.arrival_s[-1]) if len(self._trace) else 0.0)
+            return
+        self.window_s = float(window_s)
+        self.profile = service_rate_profile(spec, start_epoch_s, self.window_s)
+        self.prompts = spec.prompt_tokens.distribution_object()
+        self.outputs = spec.output_tokens.distribution_object()
+        self.streams = service_streams(streams, spec.name)
+        self._next_s = 0.0
+
+    def next_chunk(self) -> RequestTrace | None:
+        """The next window's requests (possibly none), or None once the arrival window is exhausted."""
+        if self._trace is not None:
+            if self._position >= len(self._trace):
+                return None
+            a, self._position = self._position, min(self._position + self.MAX_PER_WINDOW, len(self._trace))
+            t = self._trace
+            return RequestTrace(t.arrival_s[a:self._position], t.prompt_tokens[a:self._position],
+                                t.output_tokens[a:self._position], t.source)
+        start = self._next_s
+        if start >= self.window_s:
+            return None
+        end = min((math.floor(start / self.bin_s) + 1.0) * self.bin_s, self.window_s)
+        expected = self.profile.expected_count(start, end)
+        if expected > self.MAX_PER_WINDOW:
+            end = start + (end - start) * self.MAX_PER_WINDOW / expected
+        self._next_s = end
+        return generate_requests(self.profile, self.prompts, self.outputs, start, end, self.streams)
+
+
 def _iso(epoch_s: float) -> str:
     from sim.timeseries.series import from_epoch_s
 
@@ -297,7 +346,8 @@ class InferenceService:
     """One service: its nodes, replicas, router and the SimPy process that drives them."""
 
     def __init__(self, env: simpy.Environment, cluster: Cluster, meter: Meter, spec: ServiceSpec,
-                 streams: RandomStreams, start_epoch_s: float, window_s: float | None):
+                 streams: RandomStreams, start_epoch_s: float, window_s: float | None,
+                 log: RequestLog | None = None):
         self.env = env
         self.cluster = cluster
         self.meter = meter
@@ -305,18 +355,16 @@ class InferenceService:
         self.name = spec.name
         self.plan = plan_service(spec, cluster.node)
         self.bin_s = meter.bin_s
-        trace = service_requests(spec, streams, start_epoch_s, window_s)
-        self.window_s = window_s if window_s is not None else (float(trace.arrival_s[-1]) if len(trace) else 0.0)
-        context = self.plan.context_tokens
-        prompts = trace.prompt_tokens
-        self.arrival_s: list[float] = trace.arrival_s.tolist()
-        self.prompt_tokens: list[int] = prompts.tolist()
-        # generation stops at the context window (vLLM max_model_len); longer prompts are refused
-        self.rejected = prompts >= context
-        cut = np.minimum(trace.output_tokens, np.maximum(context - prompts, 0))
-        self.output_tokens: list[int] = np.where(self.rejected, trace.output_tokens, cut).tolist()
-        self._rejected: list[bool] = self.rejected.tolist()
-        self.n_requests = len(self.arrival_s)
+        # requests are drawn one window at a time, as the run reaches them (memory: one window's requests)
+        self._feed = ArrivalFeed(spec, streams, start_epoch_s, window_s, self.bin_s)
+        self.window_s = self._feed.window_s
+        self._context = self.plan.context_tokens
+        self._chunk_arrival: list[float] = []
+        self._chunk_prompt: list[int] = []
+        self._chunk_output: list[int] = []
+        self._chunk_rejected: list[bool] = []
+        self._chunk_base = 0                 # request id of the chunk's first request
+        self.n_requests = 0                  # requests that have arrived (rejected ones included)
 
         # replicas and their power constants
         plan = self.plan
@@ -338,9 +386,7 @@ class InferenceService:
         self.outstanding_tokens = [0] * spec.replicas
 
         # results
-        self.replica_of: list[int] = [-1] * self.n_requests
-        self.completed: list[CompletedRequest] = []
-        self._next_arrival = 0
+        self._next_arrival = 0               # index in the current chunk
         self._outstanding = 0
         self._heap: list[tuple[float, int]] = []
         self.started_at_s = env.now
@@ -349,12 +395,16 @@ class InferenceService:
         self.busy_s = 0.0
         self.compute_s = 0.0
 
-        # attribution, interval by interval (see module docstring)
-        self._attributed_upto = 0           # completions [0, _attributed_upto) have an interval
+        # attribution, interval by interval (see module docstring); rows go to the request log once final
+        self.log = log if log is not None else RequestLog(datetime.fromtimestamp(start_epoch_s, timezone.utc),
+                                                          service_order=(spec.name,))
+        self._pending: list[tuple[CompletedRequest, int]] = []   # completions not yet in an interval
+        self._held = None                    # the last interval with completions: (rows, direct J, J/J, g/J)
         self._totals_seen = (0.0, 0.0)      # the service's facility energy [J] and carbon [g] at the last close
         self._carry = (0.0, 0.0)
-        self._bins: list[tuple[int, int, float, float]] = []   # (first, end, J per direct J, g per direct J)
-        self._direct_j: list[float] = []
+        self._rejected_rows: list[tuple[int, float, int, int]] = []
+        self._any_interval = False
+        self.stats = RequestStats()
         # the service's facility energy [J] and carbon [g] so far, at each sync instant (every meter bin
         # boundary while it runs): rows may be emitted after their end (hourly matching emits an hour's rows
         # together), so each row reads the totals at its own end
@@ -425,20 +475,47 @@ class InferenceService:
             compute += c
         return busy, compute
 
+    def _load_chunk(self) -> bool:
+        """The next window of requests (skipping empty ones); False when the arrival window is exhausted."""
+        while True:
+            trace = self._feed.next_chunk()
+            if trace is None:
+                return False
+            if len(trace) == 0:
+                continue
+            prompts = trace.prompt_tokens
+            context = self._context
+            # generation stops at the context window (vLLM max_model_len); longer prompts are refused
+            rejected = prompts >= context
+            cut = np.minimum(trace.output_tokens, np.maximum(context - prompts, 0))
+            self._chunk_base += len(self._chunk_arrival)
+            self._chunk_arrival = trace.arrival_s.tolist()
+            self._chunk_prompt = prompts.tolist()
+            self._chunk_output = np.where(rejected, trace.output_tokens, cut).tolist()
+            self._chunk_rejected = rejected.tolist()
+            self._next_arrival = 0
+            return True
+
     def _run_ahead(self, t_now: float, t_stop: float) -> float | None:
         """Handle every arrival and replica change in [t_now, t_stop), in time order (changes first at
         equal instants). Returns the instant at which the service finished, if it did: its arrival
         window closed and its last request done."""
         heap, replicas = self._heap, self.replicas
-        arrivals, n = self.arrival_s, self.n_requests
+        arrivals = self._chunk_arrival
+        n = len(arrivals)
         i = self._next_arrival
         heappop, heappush = heapq.heappop, heapq.heappush
         t_last = t_now
         while True:
-            if i == n and self._outstanding == 0:
+            if i == n:
                 self._next_arrival = i
-                done_at = max(t_last, self.window_s)
-                return done_at if done_at < t_stop else None
+                if self._load_chunk():
+                    arrivals, i = self._chunk_arrival, 0
+                    n = len(arrivals)
+                    continue
+                if self._outstanding == 0:
+                    done_at = max(t_last, self.window_s)
+                    return done_at if done_at < t_stop else None
             while heap:
                 t_rep, r = heap[0]
                 if t_rep == replicas[r].next_change_at_s():
@@ -466,10 +543,13 @@ class InferenceService:
         self._next_arrival = i
         return None
 
-    def _arrive(self, k: int, t_s: float) -> None:
-        if self._rejected[k]:
+    def _arrive(self, i: int, t_s: float) -> None:
+        k = self._chunk_base + i
+        self.n_requests += 1
+        prompt, output = self._chunk_prompt[i], self._chunk_output[i]
+        if self._chunk_rejected[i]:
+            self._rejected_rows.append((k, t_s, prompt, output))
             return
-        prompt, output = self.prompt_tokens[k], self.output_tokens[k]
         r = self.router.choose(self, prompt, output)
         replica = self.replicas[r]
         before = replica.next_change_at_s()
@@ -477,30 +557,28 @@ class InferenceService:
         after = replica.next_change_at_s()
         if after != before:
             heapq.heappush(self._heap, (after, r))
-        self.replica_of[k] = r
         self.outstanding_requests[r] += 1
         self.outstanding_tokens[r] += prompt + output
         self._outstanding += 1
 
     def _complete(self, c: CompletedRequest, r: int) -> None:
-        self.completed.append(c)
+        self._pending.append((c, r))
         self.outstanding_requests[r] -= 1
         self.outstanding_tokens[r] -= c.prompt_tokens + c.output_tokens
         self._outstanding -= 1
 
     # ---- intervals: attribution and per-interval statistics -------------------------------------------
-    def close_interval(self, start_s: float, end_s: float) -> tuple[int, int]:
+    def close_interval(self, start_s: float, end_s: float) -> list[CompletedRequest]:
         """Called as the meter closes the output interval [start_s, end_s): share the service's energy
-        and carbon of the interval among the requests completed in it. Returns their index range in
-        `completed`."""
-        first = self._attributed_upto
-        completed = self.completed
-        last = first
+        and carbon of the interval among the requests completed in it; returns them. The rows of the
+        previous interval with completions are final now and go to the request log."""
+        pending = self._pending
         include_end = self.done  # the service's last completions fall on the end of the run
-        while last < len(completed) and (completed[last].finish_s < end_s
-                                         or (include_end and completed[last].finish_s <= end_s)):
+        last = 0
+        while last < len(pending) and (pending[last][0].finish_s < end_s
+                                       or (include_end and pending[last][0].finish_s <= end_s)):
             last += 1
-        self._attributed_upto = last
+        batch, self._pending = pending[:last], pending[last:]
         energy_j, carbon_g = self._totals_until(end_s)
         for t in [t for t in self._totals_at if t < end_s]:
             del self._totals_at[t]
@@ -508,132 +586,148 @@ class InferenceService:
         self._totals_seen = (energy_j, carbon_g)
         carry_e, carry_c = self._carry
         energy_j, carbon_g = energy_j - seen_e + carry_e, carbon_g - seen_c + carry_c
-        direct = self._direct_j
-        a, b = self.direct_per_busy_w, self.direct_per_compute_w
-        for c in completed[first:last]:
-            direct.append(a * c.busy_share_s + b * c.compute_share_s)
-        direct_total = math.fsum(direct[first:last])
+        direct = self._direct_j(batch)
+        direct_total = math.fsum(direct)
         if direct_total > 0.0:
-            self._bins.append((first, last, energy_j / direct_total, carbon_g / direct_total))
+            self._write_held()
+            self._held = (batch, direct, energy_j / direct_total, carbon_g / direct_total)
             self._carry = (0.0, 0.0)
         else:
             self._carry = (energy_j, carbon_g)
-            if last > first:  # completions with no direct energy (cannot happen with steps > 0)
-                self._bins.append((first, last, 0.0, 0.0))
-        return first, last
+            if batch:  # completions with no direct energy (cannot happen with steps > 0)
+                self._write(batch, direct, 0.0, 0.0)
+        self._write_rejected()
+        return [c for c, _ in batch]
 
-    def _attribution(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(direct J, attributed J, carbon g) per completed request, after the run."""
-        n = len(self.completed)
-        direct = np.zeros(n)
-        direct[: len(self._direct_j)] = self._direct_j
-        if len(self._direct_j) < n:  # completions at the very end of the run, after the last close
-            a, b = self.direct_per_busy_w, self.direct_per_compute_w
-            for k in range(len(self._direct_j), n):
-                c = self.completed[k]
-                direct[k] = a * c.busy_share_s + b * c.compute_share_s
-        energy = np.zeros(n)
-        carbon = np.zeros(n)
-        bins = list(self._bins)
+    def _direct_j(self, batch: list[tuple[CompletedRequest, int]]) -> np.ndarray:
+        a, b = self.direct_per_busy_w, self.direct_per_compute_w
+        return np.array([a * c.busy_share_s + b * c.compute_share_s for c, _ in batch], dtype=float)
+
+    def _write_held(self) -> None:
+        if self._held is not None:
+            self._write(*self._held)
+            self._held = None
+
+    def finish_log(self) -> None:
+        """At the end of the run: completions after the last interval and energy no completion took go to the
+        last interval with completions; requests still queued or running are listed as unfinished."""
+        tail = self._pending
+        self._pending = []
+        tail_direct = self._direct_j(tail)
         carry_e, carry_c = self._carry
-        # completions no interval took, and energy no completion took: to the last interval with completions
-        tail_first = self._attributed_upto
-        if bins and (carry_e or carry_c or tail_first < n):
-            first, _, per_e, per_c = bins[-1]
-            span_direct = math.fsum(direct[first:n])
-            old_direct = math.fsum(direct[first:tail_first])
-            total_e = per_e * old_direct + carry_e
-            total_c = per_c * old_direct + carry_c
-            bins[-1] = (first, n, total_e / span_direct, total_c / span_direct)
-        elif not bins and tail_first < n:
-            span_direct = math.fsum(direct)
-            if span_direct > 0:
-                bins = [(0, n, carry_e / span_direct, carry_c / span_direct)]
-        for first, last, per_e, per_c in bins:
-            energy[first:last] = direct[first:last] * per_e
-            carbon[first:last] = direct[first:last] * per_c
-        return direct, energy, carbon
+        if self._held is not None:
+            batch, direct, per_e, per_c = self._held
+            held_direct = math.fsum(direct)
+            span = held_direct + math.fsum(tail_direct)
+            total_e, total_c = per_e * held_direct + carry_e, per_c * held_direct + carry_c
+            self._write(batch + tail, np.concatenate((direct, tail_direct)), total_e / span, total_c / span)
+            self._held = None
+            self._carry = (0.0, 0.0)
+        elif tail:
+            span = math.fsum(tail_direct)
+            if span > 0:
+                self._write(tail, tail_direct, carry_e / span, carry_c / span)
+                self._carry = (0.0, 0.0)
+            else:
+                self._write(tail, tail_direct, 0.0, 0.0)
+        self._write_rejected()
+        unfinished = [(request, r) for r, replica in enumerate(self.replicas) for request in replica.outstanding()]
+        self.stats.unfinished += len(unfinished)
+        if unfinished:
+            n = len(unfinished)
+            nan = np.full(n, np.nan)
+            self.log.add(self._columns(
+                ids=[q.request_id for q, _ in unfinished], replica=[r for _, r in unfinished], status="unfinished",
+                arrival=np.array([q.arrival_s for q, _ in unfinished]), admitted=nan, first=nan, finish=nan,
+                prompt=[q.prompt_tokens for q, _ in unfinished], output=[q.output_tokens for q, _ in unfinished],
+                direct=np.zeros(n), energy=np.zeros(n), carbon=np.zeros(n)))
 
-    @property
-    def unattributed_energy_j(self) -> float:
-        """Service energy no request took (only when no request completed at all)."""
-        return self._carry[0] if not self._bins and not self.completed else 0.0
-
-    # ---- results -----------------------------------------------------------------------------------------
-    def request_columns(self) -> dict[str, np.ndarray | list]:
-        """One entry per request (arrival order): the columns of requests.parquet."""
-        n = self.n_requests
-        status = np.full(n, UNFINISHED, dtype=object)
-        status[self.rejected] = REJECTED
+    def _write_rejected(self) -> None:
+        rows = self._rejected_rows
+        if not rows:
+            return
+        self._rejected_rows = []
+        n = len(rows)
         nan = np.full(n, np.nan)
-        admitted, first, finish = nan.copy(), nan.copy(), nan.copy()
-        direct_j, energy_j, carbon_g = np.zeros(n), np.zeros(n), np.zeros(n)
-        output = np.asarray(self.output_tokens, dtype=np.int64)
-        if self.completed:
-            ids = np.fromiter((c.request_id for c in self.completed), dtype=np.int64, count=len(self.completed))
-            admitted[ids] = [c.admitted_s for c in self.completed]
-            first[ids] = [c.first_token_s for c in self.completed]
-            finish[ids] = [c.finish_s for c in self.completed]
-            d, e, g = self._attribution()
-            direct_j[ids], energy_j[ids], carbon_g[ids] = d, e, g
-            status[ids] = COMPLETED
-        arrival = np.asarray(self.arrival_s, dtype=float)
-        tokens_after_first = output - 1
+        self.stats.rejected += n
+        self.log.add(self._columns(ids=[k for k, *_ in rows], replica=[-1] * n, status="rejected",
+                                   arrival=np.array([t for _, t, _, _ in rows]), admitted=nan, first=nan, finish=nan,
+                                   prompt=[p for *_, p, _ in rows], output=[o for *_, o in rows],
+                                   direct=np.zeros(n), energy=np.zeros(n), carbon=np.zeros(n)))
+
+    def _write(self, batch: list[tuple[CompletedRequest, int]], direct: np.ndarray, per_e: float,
+               per_c: float) -> None:
+        """The rows of completed requests, with their energy and carbon, to the log; the summary's sums."""
+        if not batch:
+            return
+        arrival = np.array([c.arrival_s for c, _ in batch])
+        first = np.array([c.first_token_s for c, _ in batch])
+        finish = np.array([c.finish_s for c, _ in batch])
+        admitted = np.array([c.admitted_s for c, _ in batch])
+        prompt = np.array([c.prompt_tokens for c, _ in batch], dtype=np.int64)
+        output = np.array([c.output_tokens for c, _ in batch], dtype=np.int64)
+        energy, carbon = direct * per_e, direct * per_c
+        columns = self._columns(ids=[c.request_id for c, _ in batch], replica=[r for _, r in batch],
+                                status="completed", arrival=arrival, admitted=admitted, first=first, finish=finish,
+                                prompt=prompt, output=output, direct=direct, energy=energy, carbon=carbon)
+        self.stats.add(columns, self.spec.slo)
+        self.log.add(columns)
+
+    def _columns(self, *, ids, replica, status, arrival, admitted, first, finish, prompt, output, direct, energy,
+                 carbon) -> dict:
+        n = len(ids)
+        output = np.asarray(output, dtype=np.int64)
         with np.errstate(invalid="ignore", divide="ignore"):
-            tpot = np.where(tokens_after_first >= 1, (finish - first) / np.maximum(tokens_after_first, 1), np.nan)
+            tpot = np.where(output - 1 >= 1, (finish - first) / np.maximum(output - 1, 1), np.nan)
         return {
             "service": [self.name] * n,
-            "request_id": np.arange(n, dtype=np.int64),
-            "replica": np.asarray(self.replica_of, dtype=np.int64),
-            "status": status.tolist(),
+            "request_id": ids,
+            "replica": replica,
+            "status": [status] * n,
             "arrival_s": arrival,
             "queueing_delay_s": admitted - arrival,
             "ttft_s": first - arrival,
             "tpot_s": tpot,
             "latency_s": finish - arrival,
-            "prompt_tokens": np.asarray(self.prompt_tokens, dtype=np.int64),
+            "prompt_tokens": prompt,
             "output_tokens": output,
-            "gpu_energy_j": direct_j,
-            "energy_j": energy_j,
-            "carbon_g": carbon_g,
+            "gpu_energy_j": direct,
+            "energy_j": energy,
+            "carbon_g": carbon,
         }
+
+    @property
+    def unattributed_energy_j(self) -> float:
+        """Service energy no request took (only when no request completed at all)."""
+        return self._carry[0] if self.stats.completed == 0 else 0.0
 
     def held_s(self, end_s: float) -> float:
         """How long the service held its nodes [s]."""
         return (self.finished_at_s if self.finished_at_s is not None else end_s) - self.started_at_s
 
     def summary(self, end_s: float) -> dict:
-        """The service's section of summary.json."""
-        spec, plan = self.spec, self.plan
-        columns = self.request_columns()
-        done = np.asarray(columns["status"], dtype=object) == COMPLETED
-        ttft, latency, tpot = columns["ttft_s"][done], columns["latency_s"][done], columns["tpot_s"][done]
-        output = columns["output_tokens"][done]
-        totals = self.meter.owner_totals().get(self.name)
+        """The service's section of summary.json (after `finish_log` and the log's close)."""
+        spec, plan, st = self.spec, self.plan, self.stats
+        totals = self.meter.owner_total(self.name)
         facility_j = totals.facility_energy_j if totals is not None else 0.0
-        attributed_j = float(math.fsum(columns["energy_j"]))
-        completed = int(done.sum())
-        output_total = int(output.sum())
+        completed = st.completed
+        output_total = st.output_tokens
         slo = spec.slo
         q = slo.percentile
-
-        def pct(values: np.ndarray, p: float) -> float | None:
-            values = values[np.isfinite(values)]
-            return float(np.percentile(values, p)) if values.size else None
-
-        met = np.ones(completed, dtype=bool)
-        targets = {"ttft_s": (slo.ttft_s, ttft), "latency_s": (slo.latency_s, latency), "tpot_s": (slo.tpot_s, tpot)}
+        percents = (50.0, 90.0, 99.0) + ((q,) if q not in (50.0, 90.0, 99.0) else ())
+        at = {key: dict(zip(percents, self.log.percentiles(self.name, key, percents)))
+              for key in ("ttft_s", "latency_s", "tpot_s")}
         judged = {}
-        for key, (target, values) in targets.items():
+        for key, target in (("ttft_s", slo.ttft_s), ("latency_s", slo.latency_s), ("tpot_s", slo.tpot_s)):
             if target is None:
                 continue
-            met &= ~(values > target)           # a request with no second token has no TPOT to miss
-            at = pct(values, q)
-            judged[key] = {"target": target, f"p{q:g}": at, "met": at is not None and at <= target}
+            value = at[key][q]
+            judged[key] = {"target": target, f"p{q:g}": value, "met": value is not None and value <= target}
         simulated_s = self.held_s(end_s)
         busy_s = self.busy_s if self.done else self._busy_compute_s(end_s)[0]
         return {
             "service": self.name,
+            "fidelity": "request",
             "model": plan.replica.model.label,
             "gpu": plan.node.gpu.name,
             "replicas": spec.replicas,
@@ -643,27 +737,50 @@ class InferenceService:
             "arrival_window_s": self.window_s,
             "requests": self.n_requests,
             "completed": completed,
-            "unfinished": int(np.sum(np.asarray(columns["status"], dtype=object) == UNFINISHED)),
-            "rejected": int(self.rejected.sum()),
-            "prompt_tokens": int(columns["prompt_tokens"][done].sum()),
+            "unfinished": st.unfinished,
+            "rejected": st.rejected,
+            "prompt_tokens": st.prompt_tokens,
             "output_tokens": output_total,
             "output_tokens_per_s": output_total / simulated_s if simulated_s > 0 else None,
             "replica_busy_fraction": busy_s / (spec.replicas * simulated_s) if simulated_s > 0 else None,
-            **{f"ttft_p{p}_s": pct(ttft, p) for p in (50, 90, 99)},
-            **{f"latency_p{p}_s": pct(latency, p) for p in (50, 90, 99)},
-            **{f"tpot_p{p}_s": pct(tpot, p) for p in (50, 90, 99)},
-            "queueing_delay_mean_s": float(columns["queueing_delay_s"][done].mean()) if completed else None,
+            **{f"ttft_p{p:g}_s": at["ttft_s"][p] for p in (50.0, 90.0, 99.0)},
+            **{f"latency_p{p:g}_s": at["latency_s"][p] for p in (50.0, 90.0, 99.0)},
+            **{f"tpot_p{p:g}_s": at["tpot_s"][p] for p in (50.0, 90.0, 99.0)},
+            "queueing_delay_mean_s": st.queueing_delay_s / completed if completed else None,
             "slo": {"percentile": q, **judged,
-                    "attainment": float(met.mean()) if completed and judged else None},
+                    "attainment": st.slo_met / completed if completed and judged else None},
             "energy_kwh": facility_j / J_PER_KWH,
-            "attributed_energy_kwh": attributed_j / J_PER_KWH,
-            "energy_per_request_j": attributed_j / completed if completed else None,
-            "energy_per_output_token_j": attributed_j / output_total if output_total else None,
-            "gpu_energy_per_output_token_j": (float(columns["gpu_energy_j"][done].sum()) / output_total
-                                              if output_total else None),
+            "attributed_energy_kwh": st.energy_j / J_PER_KWH,
+            "energy_per_request_j": st.energy_j / completed if completed else None,
+            "energy_per_output_token_j": st.energy_j / output_total if output_total else None,
+            "gpu_energy_per_output_token_j": st.gpu_energy_j / output_total if output_total else None,
             "carbon_kg": (totals.carbon_g / G_PER_KG) if totals is not None else 0.0,
-            "carbon_per_request_g": float(columns["carbon_g"].sum()) / completed if completed else None,
+            "carbon_per_request_g": st.carbon_g / completed if completed else None,
         }
+
+
+class RequestStats:
+    """Sums over a service's completed requests, kept as their rows are written (the summary needs no rows)."""
+
+    def __init__(self) -> None:
+        self.completed = self.prompt_tokens = self.output_tokens = 0
+        self.unfinished = self.rejected = 0
+        self.slo_met = 0
+        self.queueing_delay_s = self.energy_j = self.gpu_energy_j = self.carbon_g = 0.0
+
+    def add(self, columns: dict, slo) -> None:
+        self.completed += len(columns["request_id"])
+        self.prompt_tokens += int(np.sum(columns["prompt_tokens"]))
+        self.output_tokens += int(np.sum(columns["output_tokens"]))
+        self.queueing_delay_s += math.fsum(columns["queueing_delay_s"])
+        self.energy_j += math.fsum(columns["energy_j"])
+        self.gpu_energy_j += math.fsum(columns["gpu_energy_j"])
+        self.carbon_g += math.fsum(columns["carbon_g"])
+        met = np.ones(len(columns["request_id"]), dtype=bool)
+        for key, target in (("ttft_s", slo.ttft_s), ("latency_s", slo.latency_s), ("tpot_s", slo.tpot_s)):
+            if target is not None:
+                met &= ~(np.asarray(columns[key]) > target)   # a request with no second token has no TPOT to miss
+        self.slo_met += int(met.sum())
 
 
 # ------------------------------------------------------------------------------ per-interval columns
@@ -684,8 +801,7 @@ class RequestColumns:
         latency: list[float] = []
         prompt = output = count = 0
         for service in self.services:
-            first, last = service.close_interval(start_s, end_s)
-            for c in service.completed[first:last]:
+            for c in service.close_interval(start_s, end_s):
                 count += 1
                 prompt += c.prompt_tokens
                 output += c.output_tokens
@@ -703,28 +819,3 @@ def _percentiles(values: list[float]) -> tuple[float, float]:
         return math.nan, math.nan
     p50, p99 = np.percentile(np.asarray(values), [50.0, 99.0])
     return float(p50), float(p99)
-
-
-def requests_table(services: list[InferenceService], start: datetime, metadata: dict[bytes, bytes]) -> pa.Table:
-    """requests.parquet: one row per request of every service (columns in sim/output/columns.py)."""
-    from sim.output.columns import REQUEST_COLUMNS
-    from sim.timeseries.series import to_epoch_s
-
-    parts = [s.request_columns() for s in services]
-    start_us = round(to_epoch_s(start) * 1e6)
-    arrays = {}
-    for column in REQUEST_COLUMNS:
-        name = column.name
-        if name == "arrival_at":
-            seconds = np.concatenate([p["arrival_s"] for p in parts]) if parts else np.empty(0)
-            micros = start_us + np.round(seconds * 1e6).astype(np.int64)
-            arrays[name] = pa.array(micros, type=pa.timestamp("us", tz="UTC"))
-            continue
-        values = [p[name] for p in parts]
-        if name in ("service", "status"):
-            arrays[name] = pa.array([v for part in values for v in part], type=pa.string())
-        elif name in ("request_id", "replica", "prompt_tokens", "output_tokens"):
-            arrays[name] = pa.array(np.concatenate(values) if values else np.empty(0, np.int64), type=pa.int64())
-        else:
-            arrays[name] = pa.array(np.concatenate(values) if values else np.empty(0), type=pa.float64())
-    return pa.table(arrays).replace_schema_metadata(metadata)
