@@ -422,14 +422,13 @@ class ServiceColumns:
         prompt = output = 0.0
         count = 0
         for service in self.request_level:
-            first, last = service.close_interval(start_s, end_s)
-            for c in service.completed[first:last]:
-                count += 1
-                prompt += c.prompt_tokens
-                output += c.output_tokens
-                latency.append(c.finish_s - c.arrival_s)
-                if c.output_tokens >= 1:
-                    ttft.append(c.first_token_s - c.arrival_s)
+            batch = service.close_interval(start_s, end_s)
+            output_tokens = batch["output_tokens"]
+            count += output_tokens.size
+            prompt += float(batch["prompt_tokens"].sum())
+            output += float(output_tokens.sum())
+            latency.extend((batch["finish_s"] - batch["arrival_s"]).tolist())
+            ttft.extend((batch["first_token_s"] - batch["arrival_s"])[output_tokens >= 1].tolist())
         values = {"ttft": (math.nan, math.nan), "latency": (math.nan, math.nan)}
         parts = []
         for service in self.flows:
