@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 from array import array
+from bisect import bisect_right
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,9 +73,8 @@ class LatencyDistribution:
         self.k_grid = np.geomspace(k_min, k_max, _K_GRID_POINTS)
         self.sorted = np.sort(prefill_s[None, :] + decode_steps[None, :] * self.k_grid[:, None], axis=1)
         self.size = prefill_s.size
-        self._log_k_grid = np.log(self.k_grid)
-        self._grid_index = np.arange(self.k_grid.size, dtype=float)
-        self._quantile_columns: dict[int, np.ndarray] = {}
+        self._log_k_list = np.log(self.k_grid).tolist()
+        self._quantile_columns: dict[int, list[float]] = {}
         self.has_decode = decode_steps > 0
         self.decode_fraction = float(np.mean(self.has_decode))
 
@@ -87,11 +87,12 @@ class LatencyDistribution:
             return float(self.prefill_sorted[rank])
         column = self._quantile_columns.get(rank)
         if column is None:
-            column = self._quantile_columns[rank] = self.sorted[:, rank].copy()
-        position = float(np.interp(math.log(max(k, 1e-300)), self._log_k_grid, self._grid_index))
-        g = min(int(position), self.k_grid.size - 2)
-        w = position - g
-        return float((1.0 - w) * column[g] + w * column[g + 1])
+            column = self._quantile_columns[rank] = self.sorted[:, rank].tolist()
+        grid = self._log_k_list
+        x = math.log(max(k, 1e-300))
+        g = min(max(bisect_right(grid, x) - 1, 0), len(grid) - 2)
+        w = min(max((x - grid[g]) / (grid[g + 1] - grid[g]), 0.0), 1.0)
+        return (1.0 - w) * column[g] + w * column[g + 1]
 
     def _cdf_at_grid(self, g: int, y: np.ndarray) -> np.ndarray:
         return np.searchsorted(self.sorted[g], y, side="right") / self.size
@@ -304,10 +305,16 @@ class FlowService:
     # ---- results ------------------------------------------------------------------------------------
     def interval_steps(self, start_s: float, end_s: float) -> list[_Step]:
         """The steps within the output interval [start_s, end_s), handed out once."""
-        taken = [s for s in self._steps if s.start_s >= start_s - 1e-9 and s.end_s <= end_s + 1e-9]
-        if taken:
-            self._steps = [s for s in self._steps if s not in taken]
+        steps = self._steps              # in time order: the interval's steps are the ones ending by its end
+        n = 0
+        while n < len(steps) and steps[n].end_s <= end_s + 1e-9:
+            n += 1
+        taken, self._steps = steps[:n], steps[n:]
         return taken
+
+    def return_steps(self, steps: list[_Step]) -> None:
+        """Put steps taken by `interval_steps` back (they are reported by the caller's general path)."""
+        self._steps[:0] = steps
 
     def _components(self) -> tuple[np.ndarray, ...]:
         r = self._record
@@ -430,6 +437,19 @@ class ServiceColumns:
             latency.extend((batch["finish_s"] - batch["arrival_s"]).tolist())
             ttft.extend((batch["first_token_s"] - batch["arrival_s"])[output_tokens >= 1].tolist())
         values = {"ttft": (math.nan, math.nan), "latency": (math.nan, math.nan)}
+        if not ttft and not latency and len(self.flows) == 1:
+            # the common case, one flow service: one step per interval and no seat wait is a lookup
+            service = self.flows[0]
+            steps = [s for s in service.interval_steps(start_s, end_s) if s.served]
+            if len(steps) == 1 and steps[0].p_wait < 1e-9:
+                step, dist, mix = steps[0], service.latency, service.mix
+                return {"requests": float(step.served), "prompt_tokens": step.served * mix.prompt_tokens,
+                        "output_tokens": step.served * mix.output_tokens,
+                        "ttft_p50_s": step.ttft_shift_s + dist.quantile("ttft", 0.5, step.per_token_s),
+                        "ttft_p99_s": step.ttft_shift_s + dist.quantile("ttft", 0.99, step.per_token_s),
+                        "latency_p50_s": step.latency_shift_s + dist.quantile("latency", 0.5, step.per_token_s),
+                        "latency_p99_s": step.latency_shift_s + dist.quantile("latency", 0.99, step.per_token_s)}
+            service.return_steps(steps)
         parts = []
         for service in self.flows:
             steps = [s for s in service.interval_steps(start_s, end_s) if s.served]
