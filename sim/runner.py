@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
 from sim.config.schema import Scenario
 from sim.engine.simulation import RunResult, Simulation, resolved_scenario_json
 from sim.output.rundir import RunDirectory, write_json
@@ -28,8 +26,8 @@ def run_to_directory(scenario: Scenario, out_dir: Path, force: bool = False) -> 
     rundir.check()  # refuse before spending time on the simulation
     simulation = Simulation(scenario)
     with rundir as tmp:
-        result = simulation.run(timeseries_path=tmp / "timeseries.parquet", requests_path=tmp / "requests.parquet")
-        pq.write_table(result.jobs, tmp / "jobs.parquet", compression="zstd")
+        result = simulation.run(timeseries_path=tmp / "timeseries.parquet", requests_path=tmp / "requests.parquet",
+                                jobs_path=tmp / "jobs.parquet")
         (tmp / "scenario.json").write_text(resolved_scenario_json(scenario) + "\n", encoding="utf-8")
         write_json(tmp / "summary.json", result.summary)
     files = ("summary.json", "timeseries.parquet", "jobs.parquet", "scenario.json")

@@ -52,7 +52,7 @@ def build_facility(scenario: Scenario):
 class RunResult:
     summary: dict
     timeseries: pa.Table | None
-    jobs: pa.Table
+    jobs: pa.Table | None  # None when streamed to a file
     warnings: list[str] = field(default_factory=list)
     requests: pa.Table | None = None  # one row per inference request, when the scenario has services
 
@@ -134,12 +134,21 @@ class Simulation:
             return None
         return source.series.end_epoch_s if isinstance(source, FileSource) else self.start_epoch_s
 
-    def run(self, timeseries_path: Path | None = None, requests_path: Path | None = None) -> RunResult:
-        """Run to the end. With paths, the time series and the request rows stream to Parquet as the run goes
-        (memory stays flat); without, they are returned as tables."""
+    def run(self, timeseries_path: Path | None = None, requests_path: Path | None = None,
+            jobs_path: Path | None = None) -> RunResult:
+        """Run to the end. With paths, the time series, the request rows and the job rows stream to Parquet as the
+        run goes (memory stays flat); without, they are returned as tables."""
         wall_start = time.perf_counter()
         if timeseries_path is not None:
             self.recorder.open(timeseries_path, parquet_metadata(self.scenario))
+        job_log = None
+        if jobs_path is not None:
+            from sim.output.job_log import JobLog
+
+            # a finished job's row is final once the output row of its end is emitted (hourly matching included)
+            job_log = JobLog(jobs_path, self._jobs_table(0.0, []).schema, self.jobs,
+                             lambda jobs, end_s: self._jobs_table(end_s, jobs))
+            self.recorder.add_provider((), job_log.due)
         request_level = [s for s in self.services if s.spec.fidelity == "request"]
         if requests_path is not None and request_level:
             self.request_log.open(requests_path)
@@ -171,8 +180,10 @@ class Simulation:
             self.request_log.close()
         if timeseries_path is not None:
             self.footprint.finalize_timeseries(path=timeseries_path)
+        if job_log is not None:
+            job_log.close(end_s)
         wall_s = time.perf_counter() - wall_start
-        jobs = self._jobs_table(end_s)
+        jobs = self._jobs_table(end_s) if job_log is None else None
         summary = self._summary(end_s, wall_s)
         timeseries = None if timeseries_path is not None else self.footprint.finalize_timeseries(table=self.recorder.table())
         requests = None
@@ -192,10 +203,10 @@ class Simulation:
                          requests=requests)
 
     # ---------------------------------------------------------------- results
-    def _job_rows(self, end_s: float) -> list[dict]:
+    def _job_rows(self, end_s: float, jobs: list | None = None) -> list[dict]:
         owners = self.meter.owner_totals()
         rows = []
-        for job in self.jobs:
+        for job in (self.jobs if jobs is None else jobs):
             st = job.state
             totals = owners.get(job.spec.name)
             channel_kwh = [e / J_PER_KWH for e in totals.channel_energy_j] if totals else [0.0] * len(IT_CHANNELS)
@@ -236,10 +247,10 @@ class Simulation:
     def _instant(self, t_s: float | None):
         return None if t_s is None else self.start + timedelta(seconds=t_s)
 
-    def _jobs_table(self, end_s: float) -> pa.Table:
+    def _jobs_table(self, end_s: float, jobs: list | None = None) -> pa.Table:
         from sim.output.columns import JOB_COLUMNS
 
-        rows = self._job_rows(end_s)
+        rows = self._job_rows(end_s, jobs)
         arrays = {}
         for column in JOB_COLUMNS:
             values = [row[column.name] for row in rows]

@@ -88,12 +88,20 @@ class RequestLog:
         self._buffer.append(batch)
         self._buffered_rows += n
         if self._buffered_rows >= ROWS_PER_ROW_GROUP:
-            self.flush()
+            self.flush(whole_groups_only=True)
 
-    def flush(self) -> None:
-        if self._writer is not None and self._buffer:
-            self._writer.write_table(pa.Table.from_batches(self._buffer, schema=self.schema))
-            self._buffer, self._buffered_rows = [], 0
+    def flush(self, whole_groups_only: bool = False) -> None:
+        """Write the buffered rows in row groups of ROWS_PER_ROW_GROUP (keeping a partial group unless closing)."""
+        if self._writer is None or not self._buffer:
+            return
+        table = pa.Table.from_batches(self._buffer, schema=self.schema)
+        size = ROWS_PER_ROW_GROUP
+        cut = (table.num_rows // size) * size if whole_groups_only else table.num_rows
+        if cut:
+            self._writer.write_table(table.slice(0, cut), row_group_size=size)
+        rest = table.slice(cut)
+        self._buffer = rest.to_batches() if rest.num_rows else []
+        self._buffered_rows = rest.num_rows
 
     def close(self) -> None:
         if self._writer is not None:

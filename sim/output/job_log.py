@@ -1,0 +1,56 @@
+"""jobs.parquet as the run goes: a job's row is written once it is final, in row groups.
+
+A finished job's energy, carbon and footprint no longer change once the output row that contains its end has
+been emitted (under hourly clean-energy matching that row comes when its hour closes, and with it the job's
+market-based carbon). `due(start_s, end_s)`, called as each output row is emitted, writes the rows of the jobs
+finished by then; `close(end_s)` writes the others (running or queued when the run ended). Rows are therefore in
+the order jobs finished, then the unfinished ones in scenario order; buffered rows are written in row groups of
+`ROWS_PER_ROW_GROUP`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+ROWS_PER_ROW_GROUP = 4096
+
+
+class JobLog:
+    def __init__(self, path: Path, schema: pa.Schema, jobs: list, table: Callable[[list, float], pa.Table]):
+        self._writer = pq.ParquetWriter(path, schema, compression="zstd")
+        self._table = table
+        self._waiting = list(jobs)          # jobs whose row is not written yet
+        self._buffer: list[pa.Table] = []
+        self._buffered = 0
+
+    def due(self, start_s: float, end_s: float) -> dict:
+        """Recorder provider with no columns: write the rows of the jobs finished by `end_s`."""
+        done = [job for job in self._waiting
+                if job.state.finished_at_s is not None and job.state.finished_at_s <= end_s]
+        if done:
+            self._waiting = [job for job in self._waiting if job not in done]
+            self._add(self._table(done, end_s))
+        return {}
+
+    def _add(self, table: pa.Table) -> None:
+        self._buffer.append(table)
+        self._buffered += table.num_rows
+        if self._buffered >= ROWS_PER_ROW_GROUP:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._buffer:
+            self._writer.write_table(pa.concat_tables(self._buffer), row_group_size=ROWS_PER_ROW_GROUP)
+            self._buffer, self._buffered = [], 0
+
+    def close(self, end_s: float) -> None:
+        """The jobs not written yet (unfinished, or finished in the last row), then the file's end."""
+        if self._waiting:
+            self._add(self._table(self._waiting, end_s))
+            self._waiting = []
+        self._flush()
+        self._writer.close()
