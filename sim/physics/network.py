@@ -272,6 +272,8 @@ def max_min_fair_rates(
                 remaining[link] = 0.0 if link in saturated else max(remaining[link] - step * n, 0.0)
         done = {f for f in active if any(link in saturated for link in flows[f])}
         done |= {f for f, s in flow_step.items() if s == step}
+        if not done:  # cannot happen: the smallest step always belongs to a link or a demand
+            raise RuntimeError("max-min fair sharing made no progress")
         for f in done:
             rates[f] = min(rates[f], demands[f])
         active -= done
