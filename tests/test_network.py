@@ -135,7 +135,8 @@ def networks(draw):
     links = draw(st.integers(1, 6))
     capacities = draw(st.lists(st.floats(0.5, 100.0), min_size=links, max_size=links))
     flows = draw(st.integers(1, 8))
-    paths = draw(st.lists(st.lists(st.integers(0, links - 1), min_size=1, max_size=links), min_size=flows, max_size=flows))
+    path = st.lists(st.integers(0, links - 1), min_size=1, max_size=links)
+    paths = draw(st.lists(path, min_size=flows, max_size=flows))
     demands = draw(
         st.lists(st.one_of(st.just(math.inf), st.floats(0.1, 100.0)), min_size=flows, max_size=flows)
     )
@@ -170,7 +171,8 @@ def test_max_min_fairness_conditions(network):
 
 def test_catalog_loads_with_a_source_for_every_entry():
     catalog = load_network_catalog()
-    entries = [*catalog.links.values(), *catalog.switches.values(), *catalog.transceivers.values(), *catalog.nics.values()]
+    tables = (catalog.links, catalog.switches, catalog.transceivers, catalog.nics)
+    entries = [entry for table in tables for entry in table.values()]
     assert len(entries) >= 10
     assert all(entry.source.strip() for entry in entries)
     nvlink = catalog.link("nvlink4").alpha_beta()

@@ -87,7 +87,13 @@ def test_young_minimises_the_first_order_waste(checkpoint_s):
 
 @pytest.mark.parametrize(
     ("checkpoint_s", "restart_s", "mtbf_s"),
-    [(10.0, 300.0, 11_135.0), (60.0, 600.0, 11_135.0), (600.0, 600.0, 11_135.0), (3_000.0, 0.0, 11_135.0), (20.0, 60.0, 1e6)],
+    [
+        (10.0, 300.0, 11_135.0),
+        (60.0, 600.0, 11_135.0),
+        (600.0, 600.0, 11_135.0),
+        (3_000.0, 0.0, 11_135.0),
+        (20.0, 60.0, 1e6),
+    ],
 )
 def test_daly_minimises_lost_plus_checkpoint_time(checkpoint_s, restart_s, mtbf_s):
     """Sweep the interval through Daly's closed-form expected wall time: the numeric minimum sits at

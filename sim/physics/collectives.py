@@ -413,7 +413,8 @@ def iteration_communication_times(
 
     Data parallel: one all-reduce of this rank's gradients, ``N / (tp pp) * bytes_per_grad`` bytes,
     over the dp group (ZeRO/FSDP's reduce-scatter plus all-gather move the same volume; Rajbhandari et
-    al. 2020, communication analysis of ZeRO-DP). bf16 gradients are 2 bytes; Llama 3 reduce-scattered fp32 gradients (4 bytes).
+    al. 2020, communication analysis of ZeRO-DP). bf16 gradients are 2 bytes; Llama 3 reduce-scattered
+    fp32 gradients (4 bytes).
 
     Tensor parallel: 4 all-reduces of the activations ``b s h * bytes`` per layer per micro-batch, 2 in
     the forward and 2 in the backward pass (Shoeybi et al. 2019, "Megatron-LM", Fig. 4;

@@ -160,7 +160,7 @@ class FlashDrive:
     source: str
 
     def __post_init__(self) -> None:
-        if not (self.capacity_bytes > 0 and self.read_bandwidth_bytes_per_s > 0 and self.write_bandwidth_bytes_per_s > 0):
+        if not min(self.capacity_bytes, self.read_bandwidth_bytes_per_s, self.write_bandwidth_bytes_per_s) > 0:
             raise ValueError("capacity and bandwidths must be > 0")
         if not (0.0 <= self.idle_power_w <= self.active_power_w):
             raise ValueError("need 0 <= idle_power_w <= active_power_w")
