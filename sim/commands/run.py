@@ -1,0 +1,60 @@
+"""Run one scenario and write its run directory (the default command)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+EXAMPLE = "python -m sim scenarios/gpt3.toml --set grid.carbon_intensity_g_per_kwh=20 --out outputs/gpt3-quebec"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scenario", type=Path, help="scenario TOML file")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="run directory (default: outputs/<scenario file stem>/)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a scenario key, e.g. --set cluster.nodes=64 (repeatable)")
+    parser.add_argument("--force", action="store_true", help="replace an existing run directory")
+
+
+def format_energy(energy_kwh: float) -> str:
+    """kWh below 1 MWh, MWh below 1 GWh, GWh above: the unit a reader expects at that size."""
+    if abs(energy_kwh) < 1_000:
+        return f"{energy_kwh:,.1f} kWh"
+    if abs(energy_kwh) < 1_000_000:
+        return f"{energy_kwh / 1_000:,.1f} MWh"
+    return f"{energy_kwh / 1_000_000:,.2f} GWh"
+
+
+def format_carbon(carbon_kg: float) -> str:
+    return f"{carbon_kg:,.1f} kgCO2e" if abs(carbon_kg) < 1_000 else f"{carbon_kg / 1_000:,.1f} tCO2e"
+
+
+def summary_lines(summary: dict) -> list[str]:
+    simulated_d = summary["simulated_s"] / 86_400
+    pue = summary["pue"]
+    lines = [
+        f"sim {summary['sim_version']}: {summary['scenario']} (seed {summary['seed']})",
+        f"  simulated      {simulated_d:,.2f} days  ({summary['start']} to {summary['end']})",
+        f"  GPUs           {summary['gpus']:,} in {summary['nodes']:,} nodes; {summary['gpu_hours']:,.0f} GPU-hours of jobs",
+        f"  IT energy      {format_energy(summary['it_energy_kwh'])}",
+        f"  facility       {format_energy(summary['facility_energy_kwh'])}" + (f"   PUE {pue:.3f}" if pue else ""),
+        f"  carbon         {format_carbon(summary['carbon_kg'])} (operational, location-based)",
+        f"  wall time      {summary['wall_s']:.2f} s, {summary['events']:,} events",
+    ]
+    return lines
+
+
+def run(args: argparse.Namespace) -> int:
+    from sim.config import load_scenario
+    from sim.runner import DEFAULT_OUTPUT_ROOT, run_to_directory
+
+    scenario = load_scenario(args.scenario, args.overrides)
+    out_dir = args.out if args.out is not None else DEFAULT_OUTPUT_ROOT / args.scenario.stem
+    written = run_to_directory(scenario, out_dir, force=args.force)
+    lines = summary_lines(written.result.summary)
+    lines.append(f"  wrote          {out_dir}/ ({', '.join(written.files)})")
+    lines += [f"  warning: {w}" for w in written.result.summary.get("warnings", [])]
+    print("\n".join(lines), file=sys.stdout)
+    return 0

@@ -1,0 +1,323 @@
+"""The scenario schema: one frozen, validated model per TOML table, under the same names.
+
+Every key is checked once, here, at the edge: unknown keys, wrong types and out-of-range values are
+reported with their TOML path by `sim.config.loader`. Units are in the key names (`tdp_w`,
+`carbon_intensity_g_per_kwh`); durations are strings with a unit ("1h", "14.8d") or seconds.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from sim.catalog.hardware import GpuSpec, NodeSpec, gpu_catalog, node_catalog
+from sim.config.durations import parse_duration_s
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+def _finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError("expected a finite number")
+    return value
+
+
+Number = Annotated[float, AfterValidator(_finite)]
+DurationS = Annotated[float, BeforeValidator(parse_duration_s), AfterValidator(_finite), Field(ge=0)]
+
+
+def resolve_input_path(value: object, info: ValidationInfo) -> Path:
+    """A data file path, relative to the scenario file's folder; it must exist."""
+    if not isinstance(value, (str, Path)) or str(value).strip() == "":
+        raise ValueError("expected a file path (string)")
+    path = Path(value)
+    base = (info.context or {}).get("base_dir")
+    if not path.is_absolute() and base is not None:
+        path = Path(base) / path
+    if not path.is_file():
+        raise ValueError(f"file not found: {path}")
+    return path
+
+
+InputPath = Annotated[Path, BeforeValidator(resolve_input_path)]
+
+
+# ---------------------------------------------------------------------------------------- scenario
+class ScenarioSection(StrictModel):
+    """[scenario]: identity, seed and calendar of the run."""
+
+    name: str | None = Field(None, description="Name of the run (default: the file's stem).")
+    description: str = Field("", description="Free text: what the scenario reproduces or asks.")
+    seed: int = Field(0, ge=0, description="Seed of every random stream of the run.")
+    start: datetime = Field(
+        datetime(2023, 1, 1, tzinfo=timezone.utc),
+        description="UTC instant at which simulated time 0 falls (TOML datetime; offset-less is UTC).",
+    )
+    duration: DurationS | None = Field(
+        None, description="Longest simulated time; by default the run ends when all work is done."
+    )
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _parse_start(cls, value: object) -> object:
+        from datetime import date
+
+        if isinstance(value, datetime):
+            return value
+        if isinstance(value, date):
+            return datetime(value.year, value.month, value.day)
+        if isinstance(value, str):
+            try:
+                return datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError as exc:
+                raise ValueError("expected an ISO 8601 date-time such as 2023-01-01T00:00:00Z") from exc
+        raise ValueError("expected a TOML date-time such as 2023-01-01T00:00:00Z")
+
+    @field_validator("start")
+    @classmethod
+    def _to_utc(cls, value: datetime) -> datetime:
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+# ----------------------------------------------------------------------------------------- cluster
+class GpuModel(StrictModel):
+    """An accelerator defined inline, when it is not in the catalog."""
+
+    name: str = "inline accelerator"
+    tdp_w: Number = Field(gt=0)
+    idle_w: Number = Field(ge=0)
+    peak_flop_per_s: Number = Field(gt=0)
+    hbm_bytes: Number = Field(gt=0)
+    hbm_bandwidth_bytes_per_s: Number = Field(gt=0)
+    peak_fp8_flop_per_s: Number | None = Field(None, gt=0)
+    die_area_mm2: Number | None = Field(None, gt=0)
+    source: str = "defined in the scenario"
+
+    @model_validator(mode="after")
+    def _idle_below_tdp(self) -> "GpuModel":
+        if self.idle_w > self.tdp_w:
+            raise ValueError(f"idle_w = {self.idle_w} exceeds tdp_w = {self.tdp_w}")
+        return self
+
+    def spec(self, key: str = "inline") -> GpuSpec:
+        return GpuSpec(key=key, **self.model_dump())
+
+
+CATALOG_NAME_TAG = "catalog-name"
+INLINE_TABLE_TAG = "inline-table"
+
+
+def _name_or_table(value: object) -> str:
+    return INLINE_TABLE_TAG if isinstance(value, (dict, BaseModel)) else CATALOG_NAME_TAG
+
+
+def catalog_or_inline(name_type: object, model: type) -> object:
+    """A key that takes a catalog name (string) or an inline table; only the matching branch reports."""
+    return Annotated[
+        Annotated[name_type, Tag(CATALOG_NAME_TAG)] | Annotated[model, Tag(INLINE_TABLE_TAG)],
+        Discriminator(_name_or_table),
+    ]
+
+
+def _catalog_gpu(value: object) -> object:
+    if isinstance(value, str) and value not in gpu_catalog():
+        raise ValueError(f"unknown accelerator {value!r}; expected one of: {', '.join(sorted(gpu_catalog()))}")
+    return value
+
+
+def _catalog_node(value: object) -> object:
+    if isinstance(value, str) and value not in node_catalog():
+        raise ValueError(f"unknown node {value!r}; expected one of: {', '.join(sorted(node_catalog()))}")
+    return value
+
+
+class NodeModel(StrictModel):
+    """A server defined inline: its accelerators (catalog name or inline table) and its host."""
+
+    name: str = "inline node"
+    gpu: catalog_or_inline(Annotated[str, AfterValidator(_catalog_gpu)], GpuModel)
+    gpus_per_node: int = Field(ge=1)
+    max_power_w: Number = Field(gt=0, description="Vendor maximum system input power [W].")
+    host_idle_w: Number = Field(ge=0, description="Host draw with the accelerators idle [W].")
+    source: str = "defined in the scenario"
+
+    def spec(self) -> NodeSpec:
+        gpu = gpu_catalog()[self.gpu] if isinstance(self.gpu, str) else self.gpu.spec()
+        return NodeSpec(key="inline", name=self.name, gpu=gpu, gpus_per_node=self.gpus_per_node,
+                        max_power_w=self.max_power_w, host_idle_w=self.host_idle_w, source=self.source)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "NodeModel":
+        try:
+            self.spec()
+        except ValueError as exc:
+            raise ValueError(str(exc).replace("inline: ", "")) from None
+        return self
+
+
+class ClusterSection(StrictModel):
+    """[cluster]: the servers. Give `nodes`, or `gpus` (rounded up to whole nodes)."""
+
+    node: catalog_or_inline(Annotated[str, AfterValidator(_catalog_node)], NodeModel) = Field(
+        "dgx-h100", description="Catalog node name, or an inline [cluster.node] table."
+    )
+    nodes: int | None = Field(None, ge=1, description="Number of servers.")
+    gpus: int | None = Field(None, ge=1, description="Number of accelerators (rounded up to whole servers).")
+
+    @model_validator(mode="after")
+    def _one_size(self) -> "ClusterSection":
+        if (self.nodes is None) == (self.gpus is None):
+            raise ValueError("give exactly one of `nodes` or `gpus`")
+        return self
+
+    def node_spec(self) -> NodeSpec:
+        return node_catalog()[self.node] if isinstance(self.node, str) else self.node.spec()
+
+    @property
+    def node_count(self) -> int:
+        if self.nodes is not None:
+            return self.nodes
+        return math.ceil(self.gpus / self.node_spec().gpus_per_node)
+
+    @property
+    def gpu_count(self) -> int:
+        return self.node_count * self.node_spec().gpus_per_node
+
+
+# ---------------------------------------------------------------------------------------- facility
+class FacilitySection(StrictModel):
+    """[facility]: how IT power becomes facility power."""
+
+    model: Literal["fixed_pue"] = Field("fixed_pue", description="Facility model.")
+    pue: Number = Field(
+        1.58, ge=1.0,
+        description="Power usage effectiveness for `fixed_pue` (default: industry average 1.58, Uptime Institute 2022 survey).",
+    )
+    cooling_share: Number = Field(
+        0.8, ge=0, le=1, description="Share of the overhead IT x (PUE - 1) booked as cooling; the rest is power loss."
+    )
+
+
+# -------------------------------------------------------------------------------------------- grid
+class GridSection(StrictModel):
+    """[grid]: carbon intensity of the electricity, constant or from a file."""
+
+    carbon_intensity_g_per_kwh: Number | None = Field(
+        None, ge=0, description="Constant carbon intensity [gCO2e/kWh] (default 481, world 2023, Ember)."
+    )
+    carbon_intensity_file: InputPath | None = Field(
+        None, description="CSV of hourly (or finer) carbon intensity; relative to the scenario file."
+    )
+    file_format: Literal["auto", "electricitymaps", "eia930", "csv", "parquet"] = Field(
+        "auto", description="Format of `carbon_intensity_file` (auto: from the header or extension)."
+    )
+    column: str | None = Field(
+        None,
+        description="Value column: 'lca' (default) or 'direct' for Electricity Maps files; the column name otherwise.",
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "GridSection":
+        if self.carbon_intensity_g_per_kwh is not None and self.carbon_intensity_file is not None:
+            raise ValueError("give either `carbon_intensity_g_per_kwh` or `carbon_intensity_file`, not both")
+        return self
+
+
+# World average 2023, Ember Global Electricity Review 2024 (shared/REFERENCE.md).
+DEFAULT_CARBON_INTENSITY_G_PER_KWH = 481.0
+
+
+# -------------------------------------------------------------------------------------------- jobs
+class TrainingJobSpec(StrictModel):
+    """[[jobs]]: a training job. Work from `flop`, or 6 x parameters x tokens; speed from
+    `achieved_flop_per_s_per_gpu` (measured) or `mfu` x the accelerator's peak."""
+
+    name: str = Field(min_length=1)
+    kind: Literal["training"] = "training"
+    gpus: int = Field(ge=1, description="Accelerators the job runs on.")
+    submit_at: DurationS = Field(0.0, description="Simulated time at which the job is submitted.")
+    parameters: Number | None = Field(None, gt=0, description="Model parameters N.")
+    tokens: Number | None = Field(None, gt=0, description="Training tokens D.")
+    flop: Number | None = Field(None, gt=0, description="Total training FLOP (default 6 N D).")
+    batch_tokens: Number = Field(gt=0, description="Tokens per iteration (global batch size in tokens).")
+    achieved_flop_per_s_per_gpu: Number | None = Field(
+        None, gt=0, description="Measured throughput per accelerator [FLOP/s] (reproduction mode)."
+    )
+    mfu: Number | None = Field(None, gt=0, le=1, description="Model FLOP utilisation: achieved / peak.")
+    measured_power_w_per_gpu: Number | None = Field(
+        None, gt=0, description="Measured average system power per accelerator, host included [W]; replaces the power model while the job runs."
+    )
+    exposed_communication_fraction: Number = Field(
+        0.0, ge=0, lt=1, description="Share of each iteration spent in communication not hidden behind compute."
+    )
+
+    @model_validator(mode="after")
+    def _work_and_speed(self) -> "TrainingJobSpec":
+        if self.flop is None and (self.parameters is None or self.tokens is None):
+            raise ValueError("give `flop`, or both `parameters` and `tokens` (work = 6 x parameters x tokens)")
+        if self.parameters is None:
+            raise ValueError("give `parameters`: iterations follow from batch_tokens x 6 x parameters")
+        if (self.achieved_flop_per_s_per_gpu is None) == (self.mfu is None):
+            raise ValueError("give exactly one of `achieved_flop_per_s_per_gpu` or `mfu`")
+        return self
+
+    @property
+    def total_flop(self) -> float:
+        return self.flop if self.flop is not None else 6.0 * self.parameters * self.tokens
+
+    @property
+    def flop_per_iteration(self) -> float:
+        """6 N x tokens per iteration: forward (2N) and backward (4N) FLOP per token (Kaplan et al. 2020)."""
+        return 6.0 * self.parameters * self.batch_tokens
+
+
+# ------------------------------------------------------------------------------------------ output
+def _at_least_one_second(value: float) -> float:
+    if value < 1.0:
+        raise ValueError(f"expected a duration of at least 1 s, got {value:g} s")
+    return value
+
+
+class OutputSection(StrictModel):
+    """[output]: the time-series resolution."""
+
+    interval: Annotated[DurationS, AfterValidator(_at_least_one_second)] = Field(
+        3600.0, description="Output interval of timeseries.parquet (>= 1 s)."
+    )
+
+
+# ----------------------------------------------------------------------------------------- the run
+class Scenario(StrictModel):
+    """A whole scenario file."""
+
+    scenario: ScenarioSection = ScenarioSection()
+    cluster: ClusterSection
+    facility: FacilitySection = FacilitySection()
+    grid: GridSection = GridSection()
+    jobs: list[TrainingJobSpec] = Field(default_factory=list)
+    output: OutputSection = OutputSection()
+
+    @model_validator(mode="after")
+    def _jobs_fit(self) -> "Scenario":
+        names = [job.name for job in self.jobs]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"job names must be unique; repeated: {', '.join(duplicates)}")
+        return self

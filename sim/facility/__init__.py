@@ -1,0 +1,1 @@
+"""SimPy-side facility components: GPU node pools, grid and weather signals."""

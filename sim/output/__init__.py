@@ -1,0 +1,1 @@
+"""Outputs: column definitions with units, the time-series recorder, Parquet files, the summary."""

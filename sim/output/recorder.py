@@ -1,0 +1,181 @@
+"""Turns the meter's exact bins into time-series rows (kWh, kg) and streams them to Parquet."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from typing import Callable
+
+from sim.engine.meter import CARBON, IT_CHANNELS, BinRecord, EnergySignal
+from sim.units import J_PER_KWH
+
+# Columns that are not additive over rows (rates, ratios, means): never summed into totals.
+_NOT_ADDITIVE_SUFFIXES = ("_per_kwh", "_c", "_pct")
+
+def _is_additive(name: str) -> bool:
+    if name in ("timestamp", "pue"):
+        return False
+    if any(name.endswith(suffix) for suffix in _NOT_ADDITIVE_SUFFIXES):
+        return False
+    return not any(tag in name for tag in ("_p50", "_p90", "_p95", "_p99", "_mean", "_max", "_min"))
+
+
+class CompensatedSum:
+    """Neumaier summation: a running total whose rounding error does not grow with the row count."""
+
+    __slots__ = ("total", "compensation")
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self.compensation = 0.0
+
+    def add(self, value: float) -> None:
+        t = self.total + value
+        if abs(self.total) >= abs(value):
+            self.compensation += (self.total - t) + value
+        else:
+            self.compensation += (value - t) + self.total
+        self.total = t
+
+    @property
+    def value(self) -> float:
+        return self.total + self.compensation
+
+
+ROWS_PER_ROW_GROUP = 8784  # a leap year of hourly rows: memory stays flat on year-long runs
+
+
+class TimeseriesRecorder:
+    """Receives closed bins from the meter; buffers rows; flushes row groups to a writer if given."""
+
+    def __init__(
+        self,
+        start: datetime,
+        part_names: tuple[str, ...] = (),
+        signals: tuple[EnergySignal, ...] = (CARBON,),
+    ):
+        self.start = start
+        self.part_names = part_names
+        self.signals = signals
+        self._providers: list[tuple[tuple[str, ...], Callable[[float, float], dict]]] = []
+        self._columns: dict[str, list] = {name: [] for name in self.column_names}
+        self._writer: pq.ParquetWriter | None = None
+        self._schema: pa.Schema | None = None
+        self.rows = 0
+        # Totals are summed from the same rounded kWh values that the rows hold, so the summary
+        # equals the column sums.
+        self.totals: dict[str, CompensatedSum] = {}
+
+    @property
+    def column_names(self) -> list[str]:
+        names = ["timestamp", "interval_s", *(f"{c}_kwh" for c in IT_CHANNELS), "it_kwh", "cooling_kwh",
+                 "power_loss_kwh", "misc_kwh", "facility_kwh", "pue", "ambient_c"]
+        for signal in self.signals:
+            names += [signal.rate_column, signal.amount_column]
+        names.append("water_l")
+        names += [f"cooling_{name}_kwh" for name in self.part_names]
+        for columns, _ in self._providers:
+            names += list(columns)
+        return names
+
+    def add_provider(self, columns: tuple[str, ...], provider: Callable[[float, float], dict]) -> None:
+        """Extra per-interval columns: `provider(start_s, end_s)` returns a value for each column name.
+
+        Register before the run starts. Column names follow the unit-in-name rule; columns whose names end
+        in a rate or mean suffix (`_per_kwh`, `_c`, `_pct`) or contain `_p50`/`_p99`... are not summed.
+        """
+        if self.rows:
+            raise RuntimeError("providers must be registered before the first interval closes")
+        self._providers.append((tuple(columns), provider))
+        for name in columns:
+            self._columns[name] = []
+
+    def on_bin(self, b: BinRecord) -> None:
+        row = self._row(b)
+        for columns, provider in self._providers:
+            values = provider(b.start_s, b.end_s)
+            for name in columns:
+                row[name] = values[name]
+        for name, value in row.items():
+            self._columns[name].append(value)
+            if _is_additive(name) and value is not None:
+                self.totals.setdefault(name, CompensatedSum()).add(value)
+        self.rows += 1
+        if self._writer is not None and len(self._columns["timestamp"]) >= ROWS_PER_ROW_GROUP:
+            self.flush()
+
+    def _row(self, b: BinRecord) -> dict:
+        interval_s = b.interval_s
+        channel_kwh = [e / J_PER_KWH for e in b.channel_energy_j]
+        it_kwh = math.fsum(channel_kwh)
+        cooling_kwh = b.cooling_energy_j / J_PER_KWH
+        loss_kwh = b.power_loss_energy_j / J_PER_KWH
+        misc_kwh = b.misc_energy_j / J_PER_KWH
+        facility_kwh = math.fsum((it_kwh, cooling_kwh, loss_kwh, misc_kwh))
+        row = {
+            "timestamp": self.start + timedelta(seconds=b.start_s),
+            "interval_s": interval_s,
+            **{f"{c}_kwh": v for c, v in zip(IT_CHANNELS, channel_kwh)},
+            "it_kwh": it_kwh,
+            "cooling_kwh": cooling_kwh,
+            "power_loss_kwh": loss_kwh,
+            "misc_kwh": misc_kwh,
+            "facility_kwh": facility_kwh,
+            "pue": facility_kwh / it_kwh if it_kwh > 0 else math.nan,
+            "ambient_c": b.ambient_time_integral / interval_s,
+        }
+        for signal in self.signals:
+            energy_integral = b.signal_energy_integral[signal.key]
+            # energy-weighted rate, so that amount = facility_kwh x rate holds row by row
+            rate = energy_integral / facility_kwh if facility_kwh > 0 else b.signal_time_integral[signal.key] / interval_s
+            row[signal.rate_column] = rate
+            row[signal.amount_column] = energy_integral * signal.amount_per_rate_kwh
+        row["water_l"] = b.water_l
+        for name in self.part_names:
+            row[f"cooling_{name}_kwh"] = b.part_energy_j.get(name, 0.0) / J_PER_KWH
+        return row
+
+    def total(self, column: str) -> float:
+        accumulator = self.totals.get(column)
+        return accumulator.value if accumulator is not None else 0.0
+
+    # ------------------------------------------------------------------ arrow
+    def _batch(self) -> pa.Table:
+        arrays = {}
+        for name, values in self._columns.items():
+            if name == "timestamp":
+                arrays[name] = pa.array(values, type=pa.timestamp("us", tz="UTC"))
+            elif values and isinstance(values[0], str):
+                arrays[name] = pa.array(values, type=pa.string())
+            else:
+                arrays[name] = pa.array(np.asarray(values, dtype=np.float64))
+        table = pa.table(arrays)
+        return table if self._schema is None else table.cast(self._schema)
+
+    def open(self, path, schema_metadata: dict[bytes, bytes]) -> None:
+        """Stream rows to `path` in row groups as the run goes."""
+        empty = self._batch().slice(0, 0)
+        self._schema = empty.schema.with_metadata(schema_metadata)
+        self._writer = pq.ParquetWriter(path, self._schema, compression="zstd")
+
+    def flush(self) -> None:
+        if self._writer is None or not self._columns["timestamp"]:
+            return
+        self._writer.write_table(self._batch())
+        for values in self._columns.values():
+            values.clear()
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self.flush()
+            self._writer.close()
+            self._writer = None
+
+    def table(self) -> pa.Table:
+        """All rows held in memory (when no writer was opened)."""
+        return self._batch()

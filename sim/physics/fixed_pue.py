@@ -1,0 +1,33 @@
+"""The `fixed_pue` facility: facility power = IT power x PUE, for reproducing papers that state a PUE.
+
+The overhead IT x (PUE - 1) is booked as cooling and power loss in a stated split. The default split,
+cooling 0.8 / power distribution 0.2 of the overhead, is an assumption in the spirit of the usual
+breakdown of data-center overhead (cooling dominates; UPS/PDU/transformer losses of a few per cent of IT
+load, shared/REFERENCE.md "Power chain"); a scenario can state its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sim.engine.meter import FacilityDraw
+
+DEFAULT_COOLING_SHARE_OF_OVERHEAD = 0.8
+
+
+@dataclass(frozen=True)
+class FixedPue:
+    pue: float
+    cooling_share: float = DEFAULT_COOLING_SHARE_OF_OVERHEAD
+    part_names: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.pue < 1.0:
+            raise ValueError(f"PUE must be >= 1, got {self.pue}")
+        if not 0.0 <= self.cooling_share <= 1.0:
+            raise ValueError(f"cooling_share must lie in [0, 1], got {self.cooling_share}")
+
+    def draw(self, it_power_w: float, weather: object | None = None) -> FacilityDraw:
+        overhead_w = it_power_w * (self.pue - 1.0)
+        cooling_w = overhead_w * self.cooling_share
+        return FacilityDraw(cooling_w=cooling_w, power_loss_w=overhead_w - cooling_w)
