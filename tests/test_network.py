@@ -50,8 +50,11 @@ def test_two_tier_and_single_switch_fabrics():
     # A full k-ary fat tree: 5k^2/4 switches for k^3/4 hosts (Al-Fares et al. 2008).
     full = fat_tree_sizing(65_536, 64)
     assert full.switches == 5 * 64**2 // 4
-    with pytest.raises(ValueError, match="exceed a three-tier"):
-        fat_tree_sizing(65_537, 64)
+    # One endpoint more needs a fourth tier; a full n-tier tree has (2n - 1)(k/2)^(n-1) switches.
+    assert fat_tree_sizing(65_537, 64).tiers == 4
+    four = fat_tree_sizing(2 * 32**4, 64)
+    assert (four.tiers, four.switches) == (4, 7 * 32**3)
+    assert four.switch_links == 3 * four.endpoints
     with pytest.raises(ValueError, match="radix"):
         fat_tree_sizing(10, 7)
     with pytest.raises(ValueError, match="layout"):
@@ -208,3 +211,18 @@ def test_missing_catalog_file(tmp_path):
     broken.write_text("[link.x\n")
     with pytest.raises(DataFileError, match="not valid TOML"):
         load_network_catalog(broken)
+
+
+def test_a_counted_flow_is_that_many_identical_flows():
+    # Two jobs of 384 and 128 GPU flows on a 25.6 TB/s spine: 512 equal shares of 50 GB/s each.
+    counted = max_min_fair_rates([25.6e12], [[0], [0]], [math.inf, math.inf], flow_counts=[384, 128])
+    assert counted == pytest.approx((50e9, 50e9))
+    expanded = max_min_fair_rates([25.6e12], [[0]] * 512)
+    assert expanded[0] == pytest.approx(counted[0])
+    # A NIC demand below the fair share frees spine bandwidth for the other job.
+    capped = max_min_fair_rates([25.6e12], [[0], [0]], [10e9, math.inf], flow_counts=[384, 128])
+    assert capped == pytest.approx((10e9, (25.6e12 - 384 * 10e9) / 128))
+    with pytest.raises(ValueError, match="count"):
+        max_min_fair_rates([1.0], [[0]], flow_counts=[0])
+    with pytest.raises(ValueError, match="flow counts"):
+        max_min_fair_rates([1.0], [[0]], flow_counts=[1, 2])

@@ -175,6 +175,10 @@ def cross_checks(scenario: Scenario, where: str) -> list[str]:
             problems.append(
                 f"{where}: jobs.{i}.gpus = {job.gpus}: exceeds the cluster's {cluster_gpus} accelerators"
             )
+    if not problems:
+        from sim.config.scale_checks import training_scale_problems
+
+        problems += training_scale_problems(scenario, where)
     return problems
 
 

@@ -16,8 +16,10 @@ from sim import __version__
 from sim.config.schema import DEFAULT_CARBON_INTENSITY_G_PER_KWH, Scenario
 from sim.engine.meter import IT_CHANNELS, Meter
 from sim.engine.streams import RandomStreams
-from sim.facility.cluster import Cluster
+from sim.facility.cluster import IDLE_OWNER, Cluster
+from sim.facility.network import build_fabric, fabric_summary
 from sim.facility.signals import drive_signal
+from sim.facility.storage import build_storage, storage_summary
 from sim.output.recorder import TimeseriesRecorder
 from sim.physics.fixed_pue import FixedPue
 from sim.timeseries.series import StepSeries, to_epoch_s
@@ -85,7 +87,13 @@ class Simulation:
         if not self.intensity.is_constant:
             self.env.process(drive_signal(self.env, self.intensity, self.start_epoch_s, self.meter.set_intensity))
         self.cluster = Cluster(self.env, self.meter, scenario.cluster.node_spec(), scenario.cluster.node_count)
-        self.jobs = [TrainingJob(self.env, self.cluster, spec) for spec in scenario.jobs]
+        node, nodes = self.cluster.node, self.cluster.node_count
+        self.fabric = build_fabric(scenario.network, self.meter, node, nodes, IDLE_OWNER)
+        self.storage = build_storage(scenario.storage, self.meter, self.cluster.gpu_count, nodes, IDLE_OWNER)
+        self.jobs = [
+            TrainingJob(self.env, self.cluster, spec, fabric=self.fabric, storage=self.storage, streams=self.streams)
+            for spec in scenario.jobs
+        ]
 
     def _check_signal_span(self, series: StepSeries) -> None:
         from sim.errors import DataFileError
@@ -130,6 +138,7 @@ class Simulation:
         owners = self.meter.owner_totals()
         rows = []
         for job in self.jobs:
+            job.settle(end_s)
             st = job.state
             totals = owners.get(job.spec.name)
             channel_kwh = [e / J_PER_KWH for e in totals.channel_energy_j] if totals else [0.0] * len(IT_CHANNELS)
@@ -156,6 +165,7 @@ class Simulation:
                 "facility_kwh": (totals.facility_energy_j / J_PER_KWH) if totals else 0.0,
                 "carbon_kg": (totals.carbon_g / 1000.0) if totals else 0.0,
             })
+            rows[-1].update(job.result_columns(end_s, network_kwh=channel_kwh[2], storage_kwh=channel_kwh[3]))
         return rows
 
     def _instant(self, t_s: float | None):
@@ -170,9 +180,9 @@ class Simulation:
             values = [row[column.name] for row in rows]
             if column.name.endswith("_at"):
                 arrays[column.name] = pa.array(values, type=pa.timestamp("us", tz="UTC"))
-            elif column.name in ("job", "kind", "status"):
+            elif column.name in ("job", "kind", "status", "mode"):
                 arrays[column.name] = pa.array(values, type=pa.string())
-            elif column.name in ("gpus", "nodes"):
+            elif column.name in ("gpus", "nodes", "failures", "checkpoints"):
                 arrays[column.name] = pa.array(values, type=pa.int64())
             else:
                 arrays[column.name] = pa.array(values, type=pa.float64())
@@ -210,6 +220,9 @@ class Simulation:
             "wall_s": wall_s,
             "events": _events_processed(self.env),
             "warnings": list(self.warnings),
+            "network": fabric_summary(self.fabric),
+            "storage": storage_summary(self.storage),
+            "failures": sum(row["failures"] for row in job_rows),
             "jobs": [
                 {k: (v.isoformat().replace("+00:00", "Z") if hasattr(v, "isoformat") else v) for k, v in row.items()}
                 for row in job_rows

@@ -80,6 +80,15 @@ class Cluster:
         """An event that fires when enough whole nodes for `gpus` are free (first come, first served)."""
         return self.free_nodes.get(self.nodes_for(gpus))
 
+    def borrow(self, nodes: int = 1) -> bool:
+        """Take ``nodes`` free nodes at once if they are free and no request waits before (first come,
+        first served); False otherwise. The caller adds them to one of its groups."""
+        if self.free_nodes.level < nodes or self.free_nodes.get_queue:
+            return False
+        self.free_nodes.get(nodes)
+        self._refresh_idle()
+        return True
+
     def take(self, gpus: int, owner: str) -> NodeGroup:
         """After `request` fired: the nodes leave the idle group and form the owner's group."""
         self._refresh_idle()

@@ -91,34 +91,34 @@ def fat_tree_max_endpoints(radix: int, tiers: int) -> int:
 
 
 def fat_tree_sizing(endpoints: int, radix: int) -> NetworkSizing:
-    """Switches and cables of the smallest non-blocking fat tree (1:1, each leaf and spine switch with
-    half its ports down and half up) for ``endpoints`` NIC ports and ``radix``-port switches.
+    """Switches and cables of the smallest non-blocking fat tree (1:1, each switch below the top tier
+    with half its ports down and half up) for ``endpoints`` NIC ports and ``radix``-port switches.
 
     Two tiers: ``L = ceil(E / (k/2))`` leaves, ``S = ceil(L k/2 / k)`` spines, ``L k/2`` leaf-spine
     links. Three tiers: L leaves, L aggregation switches (a pod pairs k/2 leaves with k/2 aggregation
     switches), ``ceil(L k/2 / k)`` core switches, ``2 L k/2`` switch links (Al-Fares et al. 2008).
+    More tiers repeat the middle tier: t tiers serve up to ``2 (k/2)^t`` endpoints with L switches in
+    each of the t - 2 middle tiers (counted in ``spine_switches``), ``ceil(L k/2 / k)`` at the top
+    (``core_switches``) and ``(t - 1) L k/2`` switch links.
     Worked number: 16,384 endpoints (2,048 nodes x 8 NICs) on 64-port switches need three tiers:
     512 leaves + 512 aggregation + 256 core = 1,280 switches.
     """
     _check_positive_int("endpoints", endpoints)
-    if not (isinstance(radix, int) and radix >= 2 and radix % 2 == 0):
-        raise ValueError(f"radix must be an even integer >= 2, got {radix!r}")
+    if not (isinstance(radix, int) and radix >= 4 and radix % 2 == 0):
+        raise ValueError(f"radix must be an even integer >= 4, got {radix!r}")
     half = radix // 2
     if endpoints <= radix:
         return NetworkSizing(endpoints, radix, 1, 1, 0, 0, endpoints, 0)
     leaves = math.ceil(endpoints / half)
     uplinks = leaves * half
+    top = math.ceil(uplinks / radix)
     if endpoints <= fat_tree_max_endpoints(radix, 2):
-        spines = math.ceil(uplinks / radix)
-        return NetworkSizing(endpoints, radix, 2, leaves, spines, 0, endpoints, uplinks)
-    if endpoints <= fat_tree_max_endpoints(radix, 3):
-        aggregation = leaves
-        core = math.ceil(aggregation * half / radix)
-        return NetworkSizing(endpoints, radix, 3, leaves, aggregation, core, endpoints, uplinks + aggregation * half)
-    raise ValueError(
-        f"{endpoints} endpoints exceed a three-tier fat tree of {radix}-port switches "
-        f"({fat_tree_max_endpoints(radix, 3)} at most)"
-    )
+        return NetworkSizing(endpoints, radix, 2, leaves, top, 0, endpoints, uplinks)
+    tiers = 3
+    while endpoints > fat_tree_max_endpoints(radix, tiers):
+        tiers += 1
+    middle = leaves * (tiers - 2)
+    return NetworkSizing(endpoints, radix, tiers, leaves, middle, top, endpoints, uplinks * (tiers - 1))
 
 
 def cluster_network_sizing(
@@ -213,6 +213,7 @@ def max_min_fair_rates(
     capacities_bytes_per_s: Sequence[float],
     flow_links: Sequence[Sequence[int]],
     demands_bytes_per_s: Sequence[float] | None = None,
+    flow_counts: Sequence[int] | None = None,
 ) -> tuple[float, ...]:
     """Max-min fair rate of each flow [byte/s] over shared links (progressive filling).
 
@@ -223,7 +224,9 @@ def max_min_fair_rates(
 
     capacities_bytes_per_s: capacity of link i (``math.inf`` for a link that never limits);
     flow_links: for each flow, the indices of the links it crosses (a flow with no links is limited
-    only by its demand); demands_bytes_per_s: optional upper bound per flow (``math.inf`` = elastic).
+    only by its demand); demands_bytes_per_s: optional upper bound per flow (``math.inf`` = elastic);
+    flow_counts: optional number of identical copies each entry stands for (default 1 each), so that a
+    job of 16,384 GPU flows is one entry: every copy gets the entry's rate and loads its links.
 
     Worked number: two flows over one 50 GB/s spine link get 25 GB/s each; with a third flow that also
     crosses a 10 GB/s link, that one gets 10 and the other two 20 each.
@@ -247,6 +250,16 @@ def max_min_fair_rates(
             if not demand >= 0.0:
                 raise ValueError(f"flow {f}: demand must be >= 0, got {demand!r}")
 
+    if flow_counts is None:
+        counts = [1] * len(flows)
+    else:
+        counts = list(flow_counts)
+        if len(counts) != len(flows):
+            raise ValueError(f"{len(counts)} flow counts for {len(flows)} flows")
+        for f, count in enumerate(counts):
+            if not (isinstance(count, int) and count >= 1):
+                raise ValueError(f"flow {f}: count must be an integer >= 1, got {count!r}")
+
     rates = [0.0] * len(flows)
     remaining = list(capacities)
     active = set(range(len(flows)))
@@ -254,7 +267,7 @@ def max_min_fair_rates(
         users = [0] * len(capacities)
         for f in active:
             for link in flows[f]:
-                users[link] += 1
+                users[link] += counts[f]
         link_step = {
             link: remaining[link] / n for link, n in enumerate(users) if n > 0 and math.isfinite(remaining[link])
         }
