@@ -43,7 +43,7 @@ def test_no_pauses_is_the_work_profile_shifted():
     assert profile.energy_j(12.5, 21.5) == pytest.approx(work.energy_j(2.5, 11.5))
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=12, deadline=None)
 @given(
     work_s=st.floats(5.0, 50.0), pause_s=st.floats(0.0, 20.0),
     a=st.floats(0.0, 300.0), span=st.floats(0.0, 300.0),
@@ -52,7 +52,7 @@ def test_cycle_energy_matches_the_instantaneous_power(work_s, pause_s, a, span):
     work = PeriodicPower(0.0, (1.7, 0.6), (600.0, 150.0))
     profile = CyclicPower(0.0, work_s, pause_s, work, pause_power_w=80.0, work_clock_origin_s=0.3)
     exact = profile.energy_j(a, a + span)
-    assert exact == pytest.approx(brute_force_energy_j(profile, a, a + span, steps=4000), rel=2e-3, abs=2.0)
+    assert exact == pytest.approx(brute_force_energy_j(profile, a, a + span, steps=3000), rel=3e-3, abs=3.0)
 
 
 def test_schedule_inverts_its_compute_clock():

@@ -43,6 +43,13 @@ def summary_lines(summary: dict) -> list[str]:
         f"  carbon         {format_carbon(summary['carbon_kg'])} (operational, location-based)",
         f"  wall time      {summary['wall_s']:.2f} s, {summary['events']:,} events",
     ]
+    network_kwh, storage_kwh = summary.get("network_energy_kwh", 0.0), summary.get("storage_energy_kwh", 0.0)
+    if network_kwh or storage_kwh:
+        lines[3] += f" (network {format_energy(network_kwh)}, storage {format_energy(storage_kwh)})"
+    if summary.get("failures"):
+        ratios = [job["effective_training_time_ratio"] for job in summary.get("jobs", []) if job.get("failures")]
+        lines.insert(6, f"  failures       {summary['failures']:,}; effective training time "
+                        + ", ".join(f"{r:.1%}" for r in ratios))
     return lines
 
 
