@@ -21,6 +21,7 @@ from pydantic import (
     Field,
     Tag,
     ValidationInfo,
+    field_serializer,
     field_validator,
     model_validator,
 )
@@ -282,6 +283,10 @@ class LinkModel(StrictModel):
     latency_s: Number = Field(0.0, ge=0, description="Latency of one message step [s].")
     energy_per_bit_j: Number = Field(0.0, ge=0, description="Traffic-dependent energy [J/bit].")
     source: str = "defined in the scenario"
+
+    @field_serializer("bandwidth_bytes_per_s", when_used="json")
+    def _inf_as_text(self, value: float) -> float | str:
+        return "inf" if math.isinf(value) else value  # JSON has no infinity; "inf" reads back as one
 
 
 LinkChoice = catalog_or_inline(Annotated[str, AfterValidator(_catalog_link)], LinkModel)
