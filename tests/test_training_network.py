@@ -176,13 +176,16 @@ def test_energy_per_bit_charges_the_traffic_on_top():
     assert extra_kwh == pytest.approx(expected_j / J_PER_KWH, rel=1e-9)
 
 
-def test_without_the_table_old_scenarios_get_the_default_fabric_and_disabled_means_none():
+def test_without_the_tables_nothing_is_added_and_an_empty_table_brings_the_defaults():
     data = {"cluster": {"node": "dgx-h100", "nodes": 4}, "jobs": [
         {"name": "r", "gpus": 32, "parameters": 1e9, "tokens": 1e9, "batch_tokens": 1e6, "mfu": 0.4}]}
+    old = run(data).result.summary
+    assert old["network_energy_kwh"] == 0.0 and old["storage_energy_kwh"] == 0.0
+    data["network"], data["storage"] = {}, {}
     sim = run(data)
     # 32 NICs on one 64-port switch: 940 W + 32 optics of 8.5 W
     assert sim.result.summary["network"]["power_w"] == pytest.approx(940 + 32 * 8.5)
-    data["network"] = {"enabled": False}
-    data["storage"] = {"enabled": False}
+    assert sim.result.summary["network_energy_kwh"] > 0 and sim.result.summary["storage_energy_kwh"] > 0
+    data["network"], data["storage"] = {"enabled": False}, {"enabled": False}
     off = run(data).result.summary
     assert off["network_energy_kwh"] == 0.0 and off["storage_energy_kwh"] == 0.0

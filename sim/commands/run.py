@@ -41,16 +41,51 @@ def summary_lines(summary: dict) -> list[str]:
         f"  IT energy      {format_energy(summary['it_energy_kwh'])}",
         f"  facility       {format_energy(summary['facility_energy_kwh'])}" + (f"   PUE {pue:.3f}" if pue else ""),
         f"  carbon         {format_carbon(summary['carbon_kg'])} (operational, location-based)",
+        *footprint_lines(summary),
         f"  wall time      {summary['wall_s']:.2f} s, {summary['events']:,} events",
     ]
+    for service in summary.get("services", []):
+        lines.append(service_line(service))
     network_kwh, storage_kwh = summary.get("network_energy_kwh", 0.0), summary.get("storage_energy_kwh", 0.0)
     if network_kwh or storage_kwh:
         lines[3] += f" (network {format_energy(network_kwh)}, storage {format_energy(storage_kwh)})"
     if summary.get("failures"):
         ratios = [job["effective_training_time_ratio"] for job in summary.get("jobs", []) if job.get("failures")]
-        lines.insert(6, f"  failures       {summary['failures']:,}; effective training time "
+        at = next(i for i, line in enumerate(lines) if line.startswith("  wall time"))
+        lines.insert(at, f"  failures       {summary['failures']:,}; effective training time "
                         + ", ".join(f"{r:.1%}" for r in ratios))
     return lines
+
+
+def footprint_lines(summary: dict) -> list[str]:
+    """Market-based, marginal and embodied carbon, water and cost (sim/engine/footprint.py), when present."""
+    if "carbon_market_kg" not in summary:
+        return []
+    carbon = [f"market-based {format_carbon(summary['carbon_market_kg'])}"]
+    if summary.get("carbon_marginal_kg") is not None:
+        carbon.append(f"marginal {format_carbon(summary['carbon_marginal_kg'])}")
+    carbon.append(f"embodied {format_carbon(summary['embodied_carbon_kg'])}")
+    cost = f"energy {summary['energy_cost_usd']:,.0f} USD"
+    if summary.get("hardware_cost_usd") is not None:
+        cost += f" + hardware {summary['hardware_cost_usd']:,.0f} USD"
+    return [
+        f"  footprint      {', '.join(carbon)}",
+        f"  water          {summary['water_total_l']:,.0f} L ({summary['water_l']:,.0f} on site, "
+        f"{summary['water_offsite_l']:,.0f} off site)",
+        f"  cost           {cost}",
+    ]
+
+
+def service_line(service: dict) -> str:
+    """One line per inference service: requests, tail latencies, energy and carbon per request."""
+    def num(value, fmt):
+        return "n/a" if value is None else format(value, fmt)
+
+    return (f"  service        {service['service']}: {service['completed']:,} requests, "
+            f"p99 TTFT {num(service['ttft_p99_s'], '.2f')} s, p99 latency {num(service['latency_p99_s'], '.1f')} s, "
+            f"{num(service['energy_per_output_token_j'], '.2f')} J/output token "
+            f"(GPU {num(service['gpu_energy_per_output_token_j'], '.2f')}), "
+            f"{num(service['carbon_per_request_g'], '.3f')} gCO2e/request")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -6,7 +6,7 @@ from sim.config.schema import Scenario
 
 
 def training_scale_problems(scenario: Scenario, where: str) -> list[str]:
-    from sim.facility.cluster import IDLE_OWNER
+    from sim.config.schema import NetworkSection
     from sim.facility.network import design_fabric
     from sim.physics.collectives import group_placement
     from sim.workloads.training import predict_shape
@@ -16,13 +16,11 @@ def training_scale_problems(scenario: Scenario, where: str) -> list[str]:
     node_count = scenario.cluster.node_count
     gpn = node.gpus_per_node
     try:
-        design = design_fabric(scenario.network, node, node_count)
+        design = design_fabric(scenario.network or NetworkSection(enabled=False), node, node_count)
     except ValueError as exc:
         problems.append(f"{where}: network: {exc}")
         design = None
     for i, job in enumerate(scenario.jobs):
-        if job.name in (IDLE_OWNER, "unattributed"):
-            problems.append(f"{where}: jobs.{i}.name = {job.name!r}: reserved for the simulator's own accounts")
         spares = job.failures.spare_nodes if job.failures is not None else 0
         needed = -(-job.gpus // gpn) + spares
         if spares and needed > node_count:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -109,6 +109,9 @@ class GpuModel(StrictModel):
     hbm_bandwidth_bytes_per_s: Number = Field(gt=0)
     peak_fp8_flop_per_s: Number | None = Field(None, gt=0)
     die_area_mm2: Number | None = Field(None, gt=0)
+    link_bandwidth_bytes_per_s: Number | None = Field(
+        None, gt=0, description="GPU-to-GPU link bandwidth in one direction [B/s] (tensor parallelism)."
+    )
     source: str = "defined in the scenario"
 
     @model_validator(mode="after")
@@ -214,11 +217,77 @@ class FacilitySection(StrictModel):
     cooling_share: Number = Field(
         0.8, ge=0, le=1, description="Share of the overhead IT x (PUE - 1) booked as cooling; the rest is power loss."
     )
+    wue_l_per_kwh: Number = Field(
+        0.0, ge=0, description="On-site water per kWh of IT energy for `fixed_pue` [L/kWh] (The Green Grid WUE; 0 unless given)."
+    )
 
 
 # -------------------------------------------------------------------------------------------- grid
+NonNegative = Annotated[float, AfterValidator(_finite), Field(ge=0)]
+
+
+def _known_region(value: str | None) -> str | None:
+    if value is None:
+        return None
+    from sim.errors import SimInputError
+    from sim.timeseries.regions import get_region
+
+    try:
+        return get_region(value).name
+    except SimInputError as exc:
+        raise ValueError(exc.messages[0]) from None
+
+
+HOURS_PER_DAY = 24
+
+
+class SupplyContract(StrictModel):
+    """[grid.contract]: a clean-energy supply contract, for market-based carbon (GHG Protocol Scope 2).
+
+    matching = "hourly" (24/7): the contract's clean energy counts only in the hour it is delivered; give its
+    delivery as `supply_mw` (constant), `supply_file` (MW over time) or `supply_profile_mw` (24 values, one per
+    UTC hour of the day, repeated every day). matching = "annual": certificates are netted against the run's
+    consumption; give `annual_volume_mwh` (prorated to the run's length) or a delivery profile (its energy over
+    the run is the volume).
+    """
+
+    matching: Literal["hourly", "annual"] = Field("hourly", description="'hourly' (24/7) or 'annual' (volume) matching.")
+    supply_mw: NonNegative | None = Field(None, description="Constant clean power delivered [MW].")
+    supply_file: InputPath | None = Field(None, description="CSV or Parquet of clean power delivered [MW]; relative to the scenario file.")
+    supply_column: str | None = Field(None, description="Value column of `supply_file` (default: as for the carbon file).")
+    supply_profile_mw: list[NonNegative] | None = Field(
+        None, min_length=HOURS_PER_DAY, max_length=HOURS_PER_DAY,
+        description="Clean power delivered in each UTC hour of the day [MW], 24 values, every day.",
+    )
+    annual_volume_mwh: NonNegative | None = Field(
+        None, description="Clean energy certificates per year [MWh] (annual matching), prorated to the run's length."
+    )
+
+    @model_validator(mode="after")
+    def _one_supply(self) -> "SupplyContract":
+        profiles = [k for k in ("supply_mw", "supply_file", "supply_profile_mw") if getattr(self, k) is not None]
+        if self.matching == "hourly":
+            if self.annual_volume_mwh is not None:
+                raise ValueError(
+                    "`annual_volume_mwh` is for matching = 'annual'; hourly matching needs when the clean energy is "
+                    "delivered: give one of supply_mw, supply_file, supply_profile_mw"
+                )
+            if len(profiles) != 1:
+                raise ValueError("hourly matching: give exactly one of supply_mw, supply_file, supply_profile_mw")
+        elif len(profiles) + (self.annual_volume_mwh is not None) != 1:
+            raise ValueError(
+                "annual matching: give exactly one of annual_volume_mwh, supply_mw, supply_file, supply_profile_mw"
+            )
+        return self
+
+    @property
+    def has_profile(self) -> bool:
+        return self.annual_volume_mwh is None
+
+
 class GridSection(StrictModel):
-    """[grid]: carbon intensity of the electricity, constant or from a file."""
+    """[grid]: the electricity's signals. Carbon intensity: a constant, a built-in `region`, or a file.
+    Also marginal intensity, price, water intensity of generation, and a clean-energy contract."""
 
     carbon_intensity_g_per_kwh: Number | None = Field(
         None, ge=0, description="Constant carbon intensity [gCO2e/kWh] (default 481, world 2023, Ember)."
@@ -233,16 +302,88 @@ class GridSection(StrictModel):
         None,
         description="Value column: 'lca' (default) or 'direct' for Electricity Maps files; the column name otherwise.",
     )
+    region: Annotated[str | None, AfterValidator(_known_region)] = Field(
+        None, description="Built-in regional profile (hourly carbon intensity, and water intensity where cited)."
+    )
+    marginal_carbon_intensity_g_per_kwh: Number | None = Field(
+        None, ge=0, description="Constant marginal carbon intensity [gCO2e/kWh] (no default: marginal columns only when given)."
+    )
+    marginal_carbon_intensity_file: InputPath | None = Field(
+        None, description="CSV or Parquet of marginal carbon intensity [gCO2e/kWh]."
+    )
+    marginal_column: str | None = Field(None, description="Value column of `marginal_carbon_intensity_file`.")
+    electricity_price_usd_per_mwh: Number | None = Field(
+        None, description="Flat tariff [USD/MWh] (default 80.6: U.S. industrial average 2023, EIA)."
+    )
+    electricity_price_file: InputPath | None = Field(
+        None, description="CSV or Parquet of electricity price [USD/MWh]; negative prices allowed."
+    )
+    price_column: str | None = Field(None, description="Value column of `electricity_price_file`.")
+    water_intensity_l_per_kwh: Number | None = Field(
+        None, ge=0,
+        description="Water consumed off site per kWh generated [L/kWh] (default: the region's cited figure, else 3.1, U.S. average, Li et al. 2023).",
+    )
+    contract: SupplyContract | None = Field(None, description="Clean-energy supply contract ([grid.contract]).")
 
     @model_validator(mode="after")
     def _one_source(self) -> "GridSection":
-        if self.carbon_intensity_g_per_kwh is not None and self.carbon_intensity_file is not None:
-            raise ValueError("give either `carbon_intensity_g_per_kwh` or `carbon_intensity_file`, not both")
+        carbon = [k for k in ("carbon_intensity_g_per_kwh", "carbon_intensity_file", "region") if getattr(self, k) is not None]
+        if len(carbon) > 1:
+            raise ValueError(f"give one carbon intensity source, not {' and '.join(carbon)}")
+        for constant, file in (
+            ("marginal_carbon_intensity_g_per_kwh", "marginal_carbon_intensity_file"),
+            ("electricity_price_usd_per_mwh", "electricity_price_file"),
+        ):
+            if getattr(self, constant) is not None and getattr(self, file) is not None:
+                raise ValueError(f"give either `{constant}` or `{file}`, not both")
         return self
 
 
 # World average 2023, Ember Global Electricity Review 2024 (shared/REFERENCE.md).
 DEFAULT_CARBON_INTENSITY_G_PER_KWH = 481.0
+
+# U.S. average retail price of electricity to industrial customers, 2023: 8.06 cents/kWh (U.S. EIA, Electric
+# Power Annual / Monthly, as charted by Statista "Average retail electricity price for industrial consumers in
+# the United States 1970-2023", March 2024) = 80.6 USD/MWh.
+DEFAULT_ELECTRICITY_PRICE_USD_PER_MWH = 80.6
+
+# Li, Yang, Islam, Ren 2023, "Making AI Less 'Thirsty'" (arXiv:2304.03271): U.S. average electricity water
+# intensity factor, about 3.1 L/kWh consumed off site (read in secondary sources quoting the paper's table).
+DEFAULT_WATER_INTENSITY_L_PER_KWH = 3.1
+
+
+# ---------------------------------------------------------------------------------------- footprint
+class EmbodiedSection(StrictModel):
+    """[embodied]: manufacturing carbon of the hardware, amortised linearly over its lifetime by time held.
+
+    Per accelerator: die area x carbon per area of its process + HBM x 0.4 kgCO2e/GB (LLMCarbon); per host:
+    LLMCarbon's CPU, DRAM and SSD figures for the catalog server's parts. Network gear and external storage
+    are counted only when given here.
+    """
+
+    lifetime_years: NonNegative = Field(
+        5.0, gt=0, description="Service life over which embodied carbon is spread [years of 365 days] (LLMCarbon: 5)."
+    )
+    gpu_kg: NonNegative | None = Field(
+        None, description="Embodied carbon per accelerator [kgCO2e] (default: from the catalog's die area and HBM)."
+    )
+    host_kg_per_node: NonNegative | None = Field(
+        None, description="Embodied carbon of a server's host [kgCO2e] (default: the catalog server's CPUs, DRAM, SSD)."
+    )
+    network_kg_per_node: NonNegative = Field(
+        0.0, description="Network gear per server (switch ports, NICs, optics) [kgCO2e]; 0 unless given (no sourced default)."
+    )
+    storage_tb: NonNegative = Field(
+        0.0, description="External storage capacity of the cluster [TB], charged at LLMCarbon's SSD 0.024 kgCO2e/GB."
+    )
+
+
+class CostSection(StrictModel):
+    """[cost]: hardware cost (energy cost comes from [grid] electricity price)."""
+
+    hardware_usd_per_gpu_hour: NonNegative | None = Field(
+        None, description="Hardware cost per accelerator-hour held [USD] (ownership or rent: your figure); not counted when absent."
+    )
 
 
 # ----------------------------------------------------------------------------------------- network
@@ -294,7 +435,8 @@ LinkChoice = catalog_or_inline(Annotated[str, AfterValidator(_catalog_link)], Li
 
 class NetworkSection(StrictModel):
     """[network]: the cluster fabric. Switches and optics draw power whatever the traffic; predict-mode
-    jobs share the spine's bandwidth (max-min fair)."""
+    jobs share the spine's bandwidth (max-min fair). Without the table, the fabric draws nothing and
+    predict-mode jobs use the default links uncontended."""
 
     enabled: bool = Field(True, description="Model the fabric (false: no network power, no contention).")
     topology: Literal["fat_tree", "rail_optimized", "rail_only"] = Field(
@@ -334,7 +476,8 @@ class NetworkSection(StrictModel):
 # ----------------------------------------------------------------------------------------- storage
 class StorageSection(StrictModel):
     """[storage]: the shared storage tier (datasets and checkpoints). Defaults are sized from the cluster;
-    the figures behind them are in sim/facility/storage.py."""
+    the figures behind them are in sim/facility/storage.py. Without the table, the default tier still sets
+    checkpoint and reload times but draws nothing."""
 
     enabled: bool = Field(True, description="Model the storage tier (false: no storage power).")
     capacity_tb: Number | None = Field(
@@ -467,6 +610,12 @@ class TrainingJobSpec(StrictModel):
     dataset_bytes_per_token: Number = Field(
         4.0, ge=0, description="Bytes read from storage per training token (4: int32 token ids)."
     )
+    gpu_hours_x_tdp: bool = Field(
+        False,
+        description="Arithmetic mode, not physics: while the job runs, its accelerators draw their TDP and nothing "
+        "else counts (host and spare accelerators excluded), so its IT energy is GPU-hours x TDP, as papers that "
+        "multiply GPU-hours by TDP computed it (Touvron et al. 2023, Table 15; Luccioni et al. 2022, dynamic part).",
+    )
 
     @model_validator(mode="after")
     def _work_and_speed(self) -> "TrainingJobSpec":
@@ -486,6 +635,8 @@ class TrainingJobSpec(StrictModel):
                 raise ValueError("give exactly one of `achieved_flop_per_s_per_gpu` or `mfu`")
             if self.compute_efficiency is not None or self.parallel is not None:
                 raise ValueError("`compute_efficiency` and `parallel` belong to mode = 'predict'")
+        if self.gpu_hours_x_tdp and self.measured_power_w_per_gpu is not None:
+            raise ValueError("give at most one of `gpu_hours_x_tdp` or `measured_power_w_per_gpu`: each replaces the power model")
         return self
 
     @property
@@ -496,6 +647,295 @@ class TrainingJobSpec(StrictModel):
     def flop_per_iteration(self) -> float:
         """6 N x tokens per iteration: forward (2N) and backward (4N) FLOP per token (Kaplan et al. 2020)."""
         return 6.0 * self.parameters * self.batch_tokens
+
+
+# ---------------------------------------------------------------------------------------- services
+# Inference services (sim/workloads/service.py). Defaults that come from the world cite their source.
+PrecisionName = Literal["bf16", "fp8", "int4"]
+
+
+class PrecisionSpec(StrictModel):
+    """[services.precision]: numeric format of the weights and of the KV cache, set apart."""
+
+    weights: PrecisionName = Field("bf16", description="Weights: bf16, fp8 (W8A8 on fp8 tensor cores) or int4 (W4A16).")
+    kv_cache: PrecisionName = Field("bf16", description="KV cache: bf16, fp8 or int4.")
+
+
+def _catalog_llm(value: object) -> object:
+    from sim.catalog.llm_models import load_llm_catalog
+
+    if isinstance(value, str) and value not in load_llm_catalog():
+        raise ValueError(f"unknown model {value!r}; expected one of: {', '.join(sorted(load_llm_catalog()))}")
+    return value
+
+
+class LlmModelSpec(StrictModel):
+    """[services.model]: a decoder-only transformer defined inline (shapes as in llm_models.toml)."""
+
+    name: str = "inline model"
+    n_layers: int = Field(ge=1)
+    hidden_size: int = Field(ge=1)
+    n_heads: int = Field(ge=1)
+    n_kv_heads: int | None = Field(None, ge=1, description="Key/value heads (default: n_heads, no GQA).")
+    head_dim: int | None = Field(None, ge=1, description="Default hidden_size / n_heads.")
+    ffn_hidden_size: int = Field(ge=1)
+    gated_ffn: bool = True
+    vocab_size: int = Field(ge=1)
+    tied_embeddings: bool = False
+    learned_position_tokens: int = Field(0, ge=0)
+    n_experts: int = Field(1, ge=1)
+    n_active_experts: int = Field(1, ge=1)
+    max_context_tokens: int = Field(ge=2)
+    source: str = "defined in the scenario"
+
+    def architecture(self):
+        from sim.catalog.llm_models import LlmArchitecture
+
+        head_dim = self.head_dim if self.head_dim is not None else self.hidden_size // self.n_heads
+        fields = dict(
+            name=self.name, display_name=self.name, n_layers=self.n_layers, hidden_size=self.hidden_size,
+            n_heads=self.n_heads, n_kv_heads=self.n_kv_heads or self.n_heads, head_dim=head_dim,
+            ffn_hidden_size=self.ffn_hidden_size, gated_ffn=self.gated_ffn, vocab_size=self.vocab_size,
+            tied_embeddings=self.tied_embeddings, learned_position_tokens=self.learned_position_tokens,
+            n_experts=self.n_experts, n_active_experts=self.n_active_experts,
+            max_context_tokens=self.max_context_tokens, published_total_params=0.0,
+            published_active_params=0.0, source=self.source,
+        )
+        arch = LlmArchitecture(**fields)
+        return LlmArchitecture(**{**fields, "published_total_params": float(arch.total_params),
+                                  "published_active_params": float(arch.active_params)})
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "LlmModelSpec":
+        try:
+            self.architecture()
+        except ValueError as exc:
+            raise ValueError(str(exc).replace(f"model {self.name}: ", "")) from None
+        return self
+
+
+LENGTH_DISTRIBUTIONS = ("fixed", "uniform", "lognormal", "geometric", "empirical")
+
+
+def _length_shorthand(value: object) -> object:
+    """`prompt_tokens = 512` is `prompt_tokens = { distribution = "fixed", tokens = 512 }`."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return {"distribution": "fixed", "tokens": value}
+    return value
+
+
+class LengthSpec(StrictModel):
+    """Token counts of prompts or outputs: a number (fixed), or a table with `distribution` and its keys:
+    fixed {tokens}, uniform {low, high}, lognormal {median_tokens, sigma, max_tokens}, geometric
+    {mean_tokens}, empirical {values, weights}."""
+
+    distribution: Literal["fixed", "uniform", "lognormal", "geometric", "empirical"]
+    tokens: int | None = Field(None, ge=0)
+    low: int | None = Field(None, ge=0)
+    high: int | None = Field(None, ge=0)
+    median_tokens: Number | None = Field(None, gt=0)
+    sigma: Number | None = Field(None, ge=0)
+    max_tokens: int | None = Field(None, ge=1)
+    mean_tokens: Number | None = Field(None, ge=1)
+    values: list[Annotated[int, Field(ge=0)]] | None = Field(None, min_length=1)
+    weights: list[Annotated[Number, Field(ge=0)]] | None = None
+
+    _KEYS: ClassVar[dict[str, tuple[set[str], set[str]]]] = {
+        "fixed": ({"tokens"}, set()),
+        "uniform": ({"low", "high"}, set()),
+        "lognormal": ({"median_tokens", "sigma"}, {"max_tokens"}),
+        "geometric": ({"mean_tokens"}, set()),
+        "empirical": ({"values"}, {"weights"}),
+    }
+
+    @model_validator(mode="after")
+    def _keys_of_the_distribution(self) -> "LengthSpec":
+        required, optional = self._KEYS[self.distribution]
+        given = {k for k in type(self).model_fields if k != "distribution" and getattr(self, k) is not None}
+        missing = sorted(required - given)
+        extra = sorted(given - required - optional)
+        if missing:
+            raise ValueError(f"distribution {self.distribution!r} needs {', '.join(missing)}")
+        if extra:
+            raise ValueError(f"{', '.join(extra)} {'does' if len(extra) == 1 else 'do'} not apply to distribution "
+                             f"{self.distribution!r} (it takes {', '.join(sorted(required | optional))})")
+        try:
+            self.distribution_object()
+        except ValueError as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
+    def distribution_object(self):
+        """The sampler of sim.workloads.arrivals this table describes."""
+        from sim.workloads import arrivals as a
+
+        if self.distribution == "fixed":
+            return a.FixedLength(self.tokens)
+        if self.distribution == "uniform":
+            return a.UniformLength(self.low, self.high)
+        if self.distribution == "lognormal":
+            return a.LognormalLength(self.median_tokens, self.sigma, self.max_tokens)
+        if self.distribution == "geometric":
+            return a.GeometricLength(self.mean_tokens)
+        weights = tuple(self.weights) if self.weights is not None else None
+        return a.EmpiricalLength(tuple(self.values), weights)
+
+    @property
+    def max_possible_tokens(self) -> int | None:
+        """The largest count the distribution can draw (None when unbounded)."""
+        if self.distribution == "fixed":
+            return self.tokens
+        if self.distribution == "uniform":
+            return self.high
+        if self.distribution == "lognormal":
+            return self.max_tokens
+        if self.distribution == "empirical":
+            return max(self.values)
+        return None
+
+
+Length = Annotated[LengthSpec, BeforeValidator(_length_shorthand)]
+
+ARRIVAL_PROCESSES = ("poisson", "diurnal", "rate_file", "trace")
+
+
+class ArrivalsSpec(StrictModel):
+    """[services.arrivals]: when requests arrive.
+
+    poisson {rate_per_s}: homogeneous Poisson. diurnal {rate_per_s (weekly mean), daily_amplitude,
+    peak_hour_local, weekend_factor, utc_offset_h}: non-homogeneous Poisson, by thinning.
+    rate_file {file, column, format}: non-homogeneous Poisson whose rate [requests/s] is a time series.
+    trace {file}: replay of an Azure LLM inference trace CSV (TIMESTAMP, ContextTokens, GeneratedTokens),
+    shifted so that its first request arrives at the service's start.
+    """
+
+    process: Literal["poisson", "diurnal", "rate_file", "trace"] = "poisson"
+    rate_per_s: Number | None = Field(None, ge=0, description="Requests per second (diurnal: the weekly mean).")
+    daily_amplitude: Number | None = Field(None, ge=0, le=1, description="Relative daily swing (default 0.5).")
+    peak_hour_local: Number | None = Field(None, ge=0, lt=24, description="Local hour of the daily peak (default 14).")
+    weekend_factor: Number | None = Field(None, ge=0, description="Weekend level / weekday level (default 1).")
+    utc_offset_h: Number | None = Field(None, ge=-12, le=14, description="Local time - UTC [h] (default 0).")
+    file: InputPath | None = Field(None, description="Rate series (rate_file) or Azure trace (trace); relative to the scenario.")
+    column: str | None = Field(None, description="Value column of a rate file (default: `value` or the only other column).")
+    format: Literal["auto", "csv", "parquet"] = Field("auto", description="Format of a rate file.")
+
+    _KEYS: ClassVar[dict[str, tuple[set[str], set[str]]]] = {
+        "poisson": ({"rate_per_s"}, set()),
+        "diurnal": ({"rate_per_s"}, {"daily_amplitude", "peak_hour_local", "weekend_factor", "utc_offset_h"}),
+        "rate_file": ({"file"}, {"column"}),
+        "trace": ({"file"}, set()),
+    }
+
+    @model_validator(mode="after")
+    def _keys_of_the_process(self) -> "ArrivalsSpec":
+        required, optional = self._KEYS[self.process]
+        given = {k for k in type(self).model_fields if k not in ("process", "format") and getattr(self, k) is not None}
+        missing = sorted(required - given)
+        extra = sorted(given - required - optional)
+        if missing:
+            raise ValueError(f"process {self.process!r} needs {', '.join(missing)}")
+        if extra:
+            raise ValueError(f"{', '.join(extra)} {'does' if len(extra) == 1 else 'do'} not apply to process "
+                             f"{self.process!r} (it takes {', '.join(sorted(required | optional | {'format'}))})")
+        return self
+
+
+class SloSpec(StrictModel):
+    """[services.slo]: latency targets; a request meets the SLO when it meets every target given."""
+
+    ttft_s: Number | None = Field(None, gt=0, description="Time-to-first-token target [s].")
+    latency_s: Number | None = Field(None, gt=0, description="End-to-end latency target [s].")
+    tpot_s: Number | None = Field(None, gt=0, description="Time-per-output-token target [s].")
+    percentile: Number = Field(99.0, gt=0, lt=100, description="Percentile at which the targets are judged.")
+
+
+class EfficiencySpec(StrictModel):
+    """[services.efficiency]: fractions of the datasheet peaks the serving stack reaches
+    (defaults and sources in sim/physics/roofline.py: ServingEfficiency)."""
+
+    compute: Number = Field(0.50, gt=0, le=1)
+    memory_bandwidth: Number = Field(0.70, gt=0, le=1)
+    hbm_usable_fraction: Number = Field(0.90, gt=0, le=1)
+
+
+class StepTimesSpec(StrictModel):
+    """[services.step_times]: measured step durations that replace the roofline (e.g. from a profile)."""
+
+    prefill_s: Number = Field(gt=0, description="Duration of one prefill step [s].")
+    decode_step_s: Number = Field(gt=0, description="Duration of one decode step [s].")
+    compute_fraction: Number = Field(0.0, ge=0, le=1, description="Tensor-core busy share of a step (power).")
+
+
+def _known_router(value: str) -> str:
+    from sim.policies.routing import router_names
+
+    if value not in router_names():
+        raise ValueError(f"unknown router {value!r}; expected one of: {', '.join(router_names())}")
+    return value
+
+
+class ServiceSpec(StrictModel):
+    """[[services]]: an LLM served by replicas on the cluster's nodes.
+
+    Each replica holds `tensor_parallel` GPUs of one node (tensor_parallel divides gpus_per_node);
+    the service takes ceil(replicas x tensor_parallel / gpus_per_node) whole nodes from the cluster at
+    the start of the run and gives them back when its last request is done.
+    """
+
+    name: str = Field(min_length=1)
+    model: catalog_or_inline(Annotated[str, AfterValidator(_catalog_llm)], LlmModelSpec) = Field(
+        description="Catalog name (sim/catalog/llm_models.toml) or an inline [services.model] table."
+    )
+    precision: PrecisionName | PrecisionSpec = Field(
+        "bf16", description="Weights and KV cache: one name for both, or a table {weights, kv_cache}."
+    )
+    tensor_parallel: int = Field(1, ge=1, description="GPUs per replica (Megatron tensor parallelism, one node).")
+    replicas: int = Field(1, ge=1)
+    # vLLM's default max_num_seqs is 256 (vllm EngineArgs).
+    max_batch: int = Field(256, ge=1, description="Sequences in a replica's running batch.")
+    max_prefill_tokens: int | None = Field(
+        None, ge=1, description="Prompt tokens in one prefill step (default: the model's context window)."
+    )
+    router: Annotated[str, AfterValidator(_known_router)] = Field(
+        "join_shortest_queue", description="How requests are spread over replicas (sim/policies/routing)."
+    )
+    arrivals: ArrivalsSpec
+    prompt_tokens: Length | None = Field(None, description="Prompt lengths (not with a trace: it gives them).")
+    output_tokens: Length | None = Field(None, description="Output lengths (not with a trace).")
+    duration: DurationS | None = Field(
+        None, description="Arrival window from the start of the run (default: scenario.duration, or the trace's span)."
+    )
+    slo: SloSpec = SloSpec()
+    efficiency: EfficiencySpec = EfficiencySpec()
+    step_times: StepTimesSpec | None = Field(None, description="Measured step times instead of the roofline.")
+
+    @model_validator(mode="after")
+    def _lengths_and_source(self) -> "ServiceSpec":
+        trace = self.arrivals.process == "trace"
+        if trace and (self.prompt_tokens is not None or self.output_tokens is not None):
+            raise ValueError("a trace gives every request's prompt and output tokens: "
+                             "leave out prompt_tokens and output_tokens")
+        if not trace and (self.prompt_tokens is None or self.output_tokens is None):
+            raise ValueError("give prompt_tokens and output_tokens (a number, or a table with a `distribution`)")
+        if self.prompt_tokens is not None and self.prompt_tokens.distribution in ("fixed", "uniform", "empirical"):
+            smallest = {"fixed": self.prompt_tokens.tokens, "uniform": self.prompt_tokens.low,
+                        "empirical": min(self.prompt_tokens.values or [1])}[self.prompt_tokens.distribution]
+            if smallest < 1:
+                raise ValueError("prompt_tokens: a prompt needs at least 1 token")
+        return self
+
+    @property
+    def weights_precision(self) -> str:
+        return self.precision if isinstance(self.precision, str) else self.precision.weights
+
+    @property
+    def kv_cache_precision(self) -> str:
+        return self.precision if isinstance(self.precision, str) else self.precision.kv_cache
+
+    def architecture(self):
+        from sim.catalog.llm_models import llm_architecture
+
+        return llm_architecture(self.model) if isinstance(self.model, str) else self.model.architecture()
 
 
 # ------------------------------------------------------------------------------------------ output
@@ -521,9 +961,14 @@ class Scenario(StrictModel):
     cluster: ClusterSection
     facility: FacilitySection = FacilitySection()
     grid: GridSection = GridSection()
-    network: NetworkSection = NetworkSection()
-    storage: StorageSection = StorageSection()
+    # Opt-in: a scenario without [network] / [storage] models neither (published figures that this
+    # reproduces count the servers only); an empty table brings the defaults.
+    network: NetworkSection | None = None
+    storage: StorageSection | None = None
+    embodied: EmbodiedSection = EmbodiedSection()
+    cost: CostSection = CostSection()
     jobs: list[TrainingJobSpec] = Field(default_factory=list)
+    services: list[ServiceSpec] = Field(default_factory=list)
     output: OutputSection = OutputSection()
 
     @model_validator(mode="after")
@@ -533,3 +978,30 @@ class Scenario(StrictModel):
         if duplicates:
             raise ValueError(f"job names must be unique; repeated: {', '.join(duplicates)}")
         return self
+
+    @model_validator(mode="after")
+    def _service_names(self) -> "Scenario":
+        names = [job.name for job in self.jobs] + [service.name for service in self.services]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"job and service names must be unique (they own energy); repeated: {', '.join(duplicates)}")
+        if "idle" in names:
+            raise ValueError("'idle' is the name of the cluster's idle pool; choose another job or service name")
+        return self
+
+def grid_cross_checks(scenario: Scenario, where: str) -> list[str]:
+    """[grid.contract] with a delivery profile is matched by UTC hour: the output interval and the start's offset
+    in its hour must be whole seconds (the meter bins at their greatest common divisor with an hour)."""
+    contract = scenario.grid.contract
+    if contract is None or not contract.has_profile:
+        return []
+    problems = []
+    interval = scenario.output.interval
+    if not float(interval).is_integer():
+        problems.append(f"{where}: output.interval = {interval:g}: expected whole seconds with a grid.contract supply profile "
+                        "(it is matched by UTC hour)")
+    start = scenario.scenario.start
+    if start.microsecond:
+        problems.append(f"{where}: scenario.start = {start.isoformat()}: expected whole seconds with a grid.contract "
+                        "supply profile (it is matched by UTC hour)")
+    return problems

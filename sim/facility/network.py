@@ -28,6 +28,7 @@ from typing import Protocol
 from sim.catalog.hardware import NodeSpec
 from sim.catalog.network import LinkType, SwitchType, load_network_catalog
 from sim.config.schema import LinkModel, NetworkSection
+from sim.facility.cluster import IDLE_OWNER
 from sim.facility.storage import NodeShare
 from sim.physics.network import (
     NetworkSizing,
@@ -181,14 +182,6 @@ class Fabric:
     def power_w(self) -> float:
         return self.design.power_w if self.share is not None else 0.0
 
-    def hold(self, owner: str, nodes: int, now_s: float) -> None:
-        if self.share is not None:
-            self.share.hold(owner, nodes, now_s)
-
-    def release(self, owner: str, now_s: float) -> None:
-        if self.share is not None:
-            self.share.release(owner, now_s)
-
     def rate_bytes_per_s(self, name: str) -> float:
         """Per-GPU inter-node bandwidth of job ``name`` now [byte/s] (its NIC share when alone)."""
         return self._rates.get(name, self.design.gpu_inter_node_bandwidth_bytes_per_s)
@@ -224,11 +217,15 @@ class Fabric:
             self._users[name].on_network_share_changed(now_s)
 
 
-def build_fabric(section: NetworkSection, meter, node: NodeSpec, node_count: int, idle_owner: str) -> Fabric:
+def build_fabric(section: NetworkSection | None, meter, cluster) -> Fabric:
     """The fabric of a run: designed from [network] whether or not it draws power (predict-mode jobs
-    need its links); its always-on power on the `network` channel only when enabled."""
-    design = design_fabric(section, node, node_count)
-    share = NodeShare(meter, "network", design.power_w, node_count, idle_owner) if section.enabled else None
+    need its links); its always-on power on the `network` channel, split by nodes held, when enabled."""
+    section = section if section is not None else NetworkSection(enabled=False)
+    design = design_fabric(section, cluster.node, cluster.node_count)
+    share = None
+    if section.enabled:
+        share = NodeShare(meter, "network", design.power_w, cluster.node_count, IDLE_OWNER)
+        cluster.on_holding_change(share.holding_changed)
     return Fabric(design, share, contention=section.enabled)
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from sim.config.schema import StorageSection
 from sim.engine.meter import Load, Meter
+from sim.facility.cluster import IDLE_OWNER
 from sim.physics.storage import SOLIDIGM_D5_P5336_61TB, StorageTier, storage_tier_from_drives
 from sim.units import BYTES_PER_TB
 
@@ -66,8 +67,9 @@ def build_storage_tier(section: StorageSection, cluster_gpus: int) -> StorageTie
 class NodeShare:
     """An always-on draw [W] on one IT channel, split among node holders in proportion to nodes held.
 
-    The idle pool (``idle_owner``) holds whatever no job holds. A job taking or giving back nodes changes
-    two loads (its own and the idle pool's): O(1) per allocation, whatever the cluster size.
+    The idle pool (``idle_owner``) holds whatever no job or service holds. It listens to the cluster
+    (`Cluster.on_holding_change`): an owner taking or giving back nodes changes two loads (its own and
+    the idle pool's), O(1) per allocation whatever the cluster size.
     """
 
     def __init__(self, meter: Meter, channel: str, power_w: float, node_count: int, idle_owner: str):
@@ -80,28 +82,21 @@ class NodeShare:
         self._loads: dict[str, Load] = {}
         self._set(idle_owner, node_count, 0.0)
 
-    def _load(self, owner: str) -> Load:
+    def _set(self, owner: str, nodes: int, now_s: float) -> None:
         if owner not in self._loads:
             self._loads[owner] = self.meter.load(self.channel, owner)
-        return self._loads[owner]
-
-    def _set(self, owner: str, nodes: int, now_s: float) -> None:
-        self._load(owner).set_power_w(now_s, self.power_w * nodes / self.node_count)
+        self._loads[owner].set_power_w(now_s, self.power_w * nodes / self.node_count)
 
     @property
     def free_nodes(self) -> int:
         return self.node_count - sum(self._held.values())
 
-    def hold(self, owner: str, nodes: int, now_s: float) -> None:
-        self._held[owner] = self._held.get(owner, 0) + nodes
+    def holding_changed(self, owner: str, nodes: int, now_s: float) -> None:
+        """``owner`` now holds ``nodes`` nodes."""
+        self._held[owner] = nodes
         if self.free_nodes < 0:
             raise RuntimeError(f"{owner} holds more nodes than the cluster has")
-        self._set(owner, self._held[owner], now_s)
-        self._set(self.idle_owner, self.free_nodes, now_s)
-
-    def release(self, owner: str, now_s: float) -> None:
-        self._held.pop(owner, None)
-        self._set(owner, 0, now_s)
+        self._set(owner, nodes, now_s)
         self._set(self.idle_owner, self.free_nodes, now_s)
 
 
@@ -139,19 +134,16 @@ class StorageFacility:
         rate = self.tier.read_bandwidth_bytes_per_s if bytes_per_s is None else bytes_per_s
         return self.tier.read_energy_j_per_byte * rate
 
-    def hold(self, owner: str, nodes: int, now_s: float) -> None:
-        if self.idle is not None:
-            self.idle.hold(owner, nodes, now_s)
-
-    def release(self, owner: str, now_s: float) -> None:
-        if self.idle is not None:
-            self.idle.release(owner, now_s)
 
 
-def build_storage(section: StorageSection, meter: Meter, cluster_gpus: int, node_count: int, idle_owner: str) -> StorageFacility:
-    """The storage tier of a run; its idle power on the `storage` channel only when enabled."""
-    tier = build_storage_tier(section, cluster_gpus)
-    share = NodeShare(meter, "storage", tier.idle_power_w, node_count, idle_owner) if section.enabled else None
+def build_storage(section: StorageSection | None, meter: Meter, cluster) -> StorageFacility:
+    """The storage tier of a run; its idle power on the `storage` channel, split by nodes held, when enabled."""
+    section = section if section is not None else StorageSection(enabled=False)
+    tier = build_storage_tier(section, cluster.gpu_count)
+    share = None
+    if section.enabled:
+        share = NodeShare(meter, "storage", tier.idle_power_w, cluster.node_count, IDLE_OWNER)
+        cluster.on_holding_change(share.holding_changed)
     return StorageFacility(tier=tier, idle=share, powered=section.enabled)
 
 

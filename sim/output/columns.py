@@ -29,6 +29,19 @@ TIMESERIES_COLUMNS: tuple[Column, ...] = (
     Column("carbon_intensity_g_per_kwh", "gCO2e/kWh", "energy-weighted grid carbon intensity over the interval"),
     Column("carbon_kg", "kgCO2e", "operational, location-based carbon = facility_kwh x intensity / 1000"),
     Column("water_l", "L", "on-site water consumed by the cooling plant"),
+    # footprint (sim/engine/footprint.py)
+    Column("carbon_marginal_intensity_g_per_kwh", "gCO2e/kWh",
+           "energy-weighted marginal carbon intensity (only when [grid] gives a marginal signal)"),
+    Column("carbon_marginal_kg", "kgCO2e", "marginal-based carbon = facility_kwh x marginal intensity / 1000 (only when given)"),
+    Column("electricity_price_usd_per_mwh", "USD/MWh", "energy-weighted electricity price over the interval"),
+    Column("energy_cost_usd", "USD", "energy cost = facility_kwh x price / 1000"),
+    Column("water_intensity_l_per_kwh", "L/kWh", "water consumed off site per kWh generated (grid)"),
+    Column("water_offsite_l", "L", "off-site water = facility_kwh x water intensity"),
+    Column("carbon_market_kg", "kgCO2e",
+           "market-based carbon: location-based minus the contract's clean energy, matched by UTC hour (24/7) or annually"),
+    Column("embodied_carbon_kg", "kgCO2e", "embodied carbon of every installed node, amortised over its lifetime"),
+    Column("water_total_l", "L", "water_l (on site) + water_offsite_l"),
+    Column("hardware_cost_usd", "USD", "installed accelerators x hours x cost.hardware_usd_per_gpu_hour (only when given)"),
 )
 
 JOB_COLUMNS: tuple[Column, ...] = (
@@ -51,6 +64,16 @@ JOB_COLUMNS: tuple[Column, ...] = (
     Column("it_kwh", "kWh", "IT energy attributed to the job"),
     Column("facility_kwh", "kWh", "IT energy plus the job's share of cooling, losses and misc"),
     Column("carbon_kg", "kgCO2e", "operational carbon of the job's facility energy, hour by hour"),
+    Column("carbon_marginal_kg", "kgCO2e", "marginal-based carbon of the job (NaN when no marginal signal is given)"),
+    Column("carbon_market_kg", "kgCO2e", "market-based carbon of the job: its location-based carbon less its share of matched clean energy"),
+    Column("embodied_carbon_kg", "kgCO2e", "embodied carbon of the nodes the job held, for as long as it held them"),
+    Column("water_l", "L", "the job's share of on-site water"),
+    Column("water_offsite_l", "L", "the job's facility energy x grid water intensity"),
+    Column("water_total_l", "L", "water_l + water_offsite_l"),
+    Column("energy_cost_usd", "USD", "the job's facility energy x electricity price"),
+    Column("hardware_cost_usd", "USD", "accelerators held (whole nodes) x hours x hardware_usd_per_gpu_hour (NaN when not given)"),
+    Column("cost_usd", "USD", "energy_cost_usd + hardware_cost_usd"),
+    Column("allocated_node_hours", "h", "nodes held x time held"),
     Column("mode", "", "reproduce (measured throughput) or predict (compute efficiency + network model)"),
     Column("exposed_communication_s", "s", "communication not hidden behind compute, per iteration (last plan)"),
     Column("network_kwh", "kWh", "network energy of the job: its share of the always-on fabric by nodes held, plus traffic"),
@@ -64,4 +87,37 @@ JOB_COLUMNS: tuple[Column, ...] = (
     Column("checkpoint_interval_s", "s", "training time between checkpoints (inf: none)"),
     Column("productive_s", "s", "training time whose work was kept"),
     Column("effective_training_time_ratio", "1", "productive_s / duration_s (Llama 3: above 90%)"),
+)
+
+# Added to timeseries.parquet when the scenario has [[services]] (sim/workloads/service.py), all services pooled.
+# An interval in which no request completes has 0 requests and NaN percentiles (no sample, not zero).
+SERVICE_TIMESERIES_COLUMNS: tuple[Column, ...] = (
+    Column("requests", "1", "inference requests completed in the interval"),
+    Column("prompt_tokens", "tokens", "prompt tokens of those requests"),
+    Column("output_tokens", "tokens", "output tokens of those requests"),
+    Column("ttft_p50_s", "s", "median time to first token of those requests (NaN if none)"),
+    Column("ttft_p99_s", "s", "99th percentile time to first token (NaN if none)"),
+    Column("latency_p50_s", "s", "median end-to-end latency of those requests (NaN if none)"),
+    Column("latency_p99_s", "s", "99th percentile end-to-end latency (NaN if none)"),
+)
+
+REQUEST_COLUMNS: tuple[Column, ...] = (
+    Column("service", "", "service name"),
+    Column("request_id", "1", "index of the request in its service, in arrival order"),
+    Column("replica", "1", "replica the router chose (-1 if rejected)"),
+    Column("status", "", "completed, unfinished (queued or running when the run ended) or rejected "
+                         "(prompt as long as the context window)"),
+    Column("arrival_at", "UTC", "arrival instant"),
+    Column("arrival_s", "s", "arrival, seconds from the start of the run"),
+    Column("queueing_delay_s", "s", "admission into the running batch - arrival"),
+    Column("ttft_s", "s", "time to first token: end of the request's prefill step - arrival"),
+    Column("tpot_s", "s", "time per output token after the first: (finish - first token) / (output tokens - 1)"),
+    Column("latency_s", "s", "end-to-end latency: last token - arrival"),
+    Column("prompt_tokens", "tokens", "prompt length"),
+    Column("output_tokens", "tokens", "output length (cut at the model's context window)"),
+    Column("gpu_energy_j", "J", "the request's share of the GPU energy of the steps it was in (prefill by "
+                                "prompt tokens, decode equally per sequence)"),
+    Column("energy_j", "J", "facility energy attributed: gpu_energy_j plus its share of the service's idle "
+                            "GPU, host, cooling, power-loss and misc energy in the interval it completed"),
+    Column("carbon_g", "gCO2e", "carbon of energy_j, at the intensity of the intervals the energy was used in"),
 )

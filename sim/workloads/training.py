@@ -49,6 +49,7 @@ from sim.physics.power import (
     TRAINING_COMPUTE,
     PhaseActivity,
     scale_to_measured_system_power,
+    tdp_arithmetic_power_w,
 )
 from sim.physics.reliability import (
     LLAMA3_405B_UNEXPECTED,
@@ -302,6 +303,7 @@ class TrainingJob:
         self._stretch: tuple[CheckpointSchedule, IterationPlan] | None = None
         self._phase_w: dict = {}
         self.reloads_skipped = 0  # restarts with no checkpoint to read back (from scratch)
+        self._borrowed_at_s: list[float] = []
         self._storage_load: Load | None = None
         self._network_load: Load | None = None
         self.process = env.process(self._run())
@@ -386,6 +388,10 @@ class TrainingJob:
     def _profiles(self, group: NodeGroup, now_s: float, plan: IterationPlan) -> tuple[ConstantPower | PeriodicPower, ...]:
         """(accelerators, hosts) power of one iteration, on the job's training clock from ``now_s``."""
         spec = self.spec
+        if spec.gpu_hours_x_tdp:
+            # Arithmetic mode: reproduces GPU-hours x TDP figures; host and spare GPUs left out as they did.
+            gpu_w, host_w = tdp_arithmetic_power_w(group.node.gpu, spec.gpus)
+            return ConstantPower(gpu_w), ConstantPower(host_w)
         compute_gpu_w, compute_host_w = self._phase_power_w(group, TRAINING_COMPUTE)
         if spec.measured_power_w_per_gpu is not None:
             # A measured average already contains whatever communication the job waited on.
@@ -469,21 +475,17 @@ class TrainingJob:
         yield self.cluster.request((self.nodes + spares) * gpn)
         group = self.cluster.take(spec.gpus, owner=self.name)
         # Spare nodes and nodes in repair, all idle; it grows when a free node of the cluster is borrowed.
-        self._spare_group = spare_group = NodeGroup(self.cluster.meter, self.cluster.node, spares, 0, self.name)
+        self._spare_group = spare_group = self.cluster.take(0, owner=self.name, nodes=spares)
         if spares:
             spare_group.set_phase(env.now, IDLE)
         st.started_at_s = env.now
         meter = self.cluster.meter
-        if self.fabric is not None:
-            self.fabric.hold(self.name, self.nodes + spares, env.now)
-            if spec.mode == "predict" and self.fabric.design.energy_per_bit_j > 0 and self.fabric.share is not None:
+        if self.fabric is not None and spec.mode == "predict":
+            if self.fabric.design.energy_per_bit_j > 0 and self.fabric.share is not None:
                 self._network_load = meter.load("network", self.name)
-            if spec.mode == "predict":
-                self.fabric.join(self, env.now)
-        if self.storage is not None:
-            self.storage.hold(self.name, self.nodes + spares, env.now)
-            if self.storage.powered:
-                self._storage_load = meter.load("storage", self.name)
+            self.fabric.join(self, env.now)
+        if self.storage is not None and self.storage.powered:
+            self._storage_load = meter.load("storage", self.name)
 
         pool = SparePool(spares, self.failure.repair_s) if self.failure is not None else None
         ledger = st.ledger = Ledger(anchor_s=env.now)
@@ -534,12 +536,8 @@ class TrainingJob:
             exposure_s = self._draw_exposure()
 
         st.finished_at_s = env.now
-        if self.fabric is not None:
-            if spec.mode == "predict":
-                self.fabric.leave(self, env.now)
-            self.fabric.release(self.name, env.now)
-        if self.storage is not None:
-            self.storage.release(self.name, env.now)
+        if self.fabric is not None and spec.mode == "predict":
+            self.fabric.leave(self, env.now)
         for load in (self._storage_load, self._network_load):
             if load is not None:
                 load.set_power_w(env.now, 0.0)
@@ -549,16 +547,24 @@ class TrainingJob:
 
     def _borrow_node(self) -> bool:
         """Replace a failed node with a free node of the cluster, if one is free now."""
-        if not self.cluster.borrow(1):
+        if not self.cluster.borrow(self.name, 1):
             return False
-        now_s = self.env.now
         self._spare_group.nodes += 1
-        self._spare_group.set_phase(now_s, IDLE)
+        self._spare_group.set_phase(self.env.now, IDLE)
         self.state.borrowed_nodes += 1
-        for infrastructure in (self.fabric, self.storage):
-            if infrastructure is not None:
-                infrastructure.hold(self.name, 1, now_s)
+        self._borrowed_at_s.append(self.env.now)
         return True
+
+    def allocated_node_s(self, now_s: float) -> float:
+        """Node-seconds the job held [s]: its nodes and spares from start to end, borrowed nodes from
+        when they were borrowed."""
+        st = self.state
+        if st.started_at_s is None:
+            return 0.0
+        end_s = st.finished_at_s if st.finished_at_s is not None else now_s
+        spares = self.failure.spare_nodes if self.failure is not None else 0
+        held_s = (self.nodes + spares) * (end_s - st.started_at_s)
+        return held_s + sum(end_s - t for t in self._borrowed_at_s)
 
     def _draw_exposure(self) -> float:
         """Running time until the next failure [s], from the job's own stream (memoryless)."""
