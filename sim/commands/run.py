@@ -46,9 +46,10 @@ def summary_lines(summary: dict) -> list[str]:
     ]
     for service in summary.get("services", []):
         lines.append(service_line(service))
-    network_kwh, storage_kwh = summary.get("network_energy_kwh", 0.0), summary.get("storage_energy_kwh", 0.0)
-    if network_kwh or storage_kwh:
-        lines[3] += f" (network {format_energy(network_kwh)}, storage {format_energy(storage_kwh)})"
+    parts = [f"{name} {format_energy(summary[key])}" for name, key in (("network", "network_energy_kwh"),
+             ("storage", "storage_energy_kwh")) if summary.get(key)]
+    if parts:
+        lines[3] += f" ({', '.join(parts)})"
     if summary.get("failures"):
         ratios = [job["effective_training_time_ratio"] for job in summary.get("jobs", []) if job.get("failures")]
         at = next(i for i, line in enumerate(lines) if line.startswith("  wall time"))

@@ -528,7 +528,11 @@ class CheckpointSpec(StrictModel):
 class FailureSpec(StrictModel):
     """[jobs.failures]: hardware failures that stop the job, and how it comes back."""
 
-    enabled: bool = Field(True, description="Draw failures (false: the table is kept but ignored).")
+    enabled: bool = Field(
+        True,
+        description="Draw failures (false: none is drawn, but the failure rate still plans the Young/Daly "
+        "checkpoint interval: the same run, without its failures).",
+    )
     calibration: Literal["llama3"] | None = Field(
         None, description="'llama3': per-GPU MTBF from 419 interruptions in 54 days on 16,384 H100."
     )

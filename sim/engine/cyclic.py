@@ -105,3 +105,25 @@ class CyclicPower:
         if self._constant_work_w is not None:
             return self._constant_work_w * (work_b - work_a) + pause_e
         return self.work.energy_j(work_a, work_b) + pause_e
+
+
+@dataclass(frozen=True)
+class SwitchPower:
+    """``before`` until ``at_s``, ``after`` from then on: a change of state known in advance (a restart that
+    ends at a known instant) handed to the meter in one go, so it costs no event of its own."""
+
+    at_s: float
+    before: object
+    after: object
+
+    @property
+    def mean_power_w(self) -> float:
+        return self.after.mean_power_w
+
+    def energy_j(self, start_s: float, end_s: float) -> float:
+        at_s = self.at_s
+        if start_s >= at_s:
+            return self.after.energy_j(start_s, end_s)
+        if end_s <= at_s:
+            return self.before.energy_j(start_s, end_s)
+        return self.before.energy_j(start_s, at_s) + self.after.energy_j(at_s, end_s)

@@ -72,6 +72,27 @@ class CheckpointSchedule:
             return 0.0
         return pause_clock_s(self.origin_s, self.interval_s, self.write_s, t_s)
 
+    def state(self, t_s: float) -> tuple[int, float, float]:
+        """(checkpoints committed, training time, checkpoint stall) since the origin at ``t_s``, from one
+        reading of the cycle position."""
+        elapsed = t_s - self.origin_s
+        if not self.checkpoints:
+            return 0, elapsed, 0.0
+        period = self.interval_s + self.write_s
+        n = math.floor(elapsed / period)
+        u = elapsed - n * period
+        if not self.pauses:
+            return n, elapsed, 0.0
+        if u < self.interval_s:
+            return n, n * self.interval_s + u, n * self.write_s
+        return n, (n + 1) * self.interval_s, n * self.write_s + (u - self.interval_s)
+
+    def compute_at_snapshot_s(self, cycle: int) -> float:
+        """Training time since the origin when checkpoint ``cycle`` takes its snapshot."""
+        if self.pauses:
+            return (cycle + 1) * self.interval_s
+        return cycle * self.period_s + self.interval_s
+
     def time_at_compute_s(self, compute_s: float) -> float:
         """Earliest instant at which ``compute_s`` of training has been done since the origin."""
         if compute_s <= 0:
@@ -105,20 +126,19 @@ class Ledger:
 
     def advance(self, t_s: float, schedule: CheckpointSchedule, iteration_s: float) -> None:
         """Account for [anchor_s, t_s] under ``schedule`` at ``iteration_s`` per iteration."""
-        if t_s < self.anchor_s:
-            raise ValueError(f"ledger cannot go back: {t_s} < {self.anchor_s}")
         a = self.anchor_s
-        compute_a = schedule.compute_s(a)
-        compute_t = schedule.compute_s(t_s)
+        if t_s < a:
+            raise ValueError(f"ledger cannot go back: {t_s} < {a}")
+        n0, compute_a, paused_a = schedule.state(a)
+        n1, compute_t, paused_t = schedule.state(t_s)
         done = compute_t - compute_a
-        n0, n1 = schedule.cycles_done(a), schedule.cycles_done(t_s)
 
         if n1 > n0:
             self.checkpoints += n1 - n0
-            snapshot_s = schedule.snapshot_at_s(n1 - 1)
-            if snapshot_s >= a:
-                self.committed = self.progress + (schedule.compute_s(snapshot_s) - compute_a) / iteration_s
-                self.since_commit_compute_s = compute_t - schedule.compute_s(snapshot_s)
+            if schedule.snapshot_at_s(n1 - 1) >= a:
+                snap_compute = schedule.compute_at_snapshot_s(n1 - 1)
+                self.committed = self.progress + (snap_compute - compute_a) / iteration_s
+                self.since_commit_compute_s = compute_t - snap_compute
             else:  # the write under way at the anchor has finished
                 if self.pending is None:
                     raise RuntimeError("a checkpoint committed without a snapshot")
@@ -127,11 +147,10 @@ class Ledger:
         else:
             self.since_commit_compute_s += done
 
-        current = schedule.snapshot_at_s(n1)
-        if schedule.checkpoints and current <= t_s:
-            if current >= a:
-                snap_progress = self.progress + (schedule.compute_s(current) - compute_a) / iteration_s
-                self.pending = (snap_progress, compute_t - schedule.compute_s(current))
+        if schedule.checkpoints and schedule.snapshot_at_s(n1) <= t_s:
+            if schedule.snapshot_at_s(n1) >= a:
+                snap_compute = schedule.compute_at_snapshot_s(n1)
+                self.pending = (self.progress + (snap_compute - compute_a) / iteration_s, compute_t - snap_compute)
             elif self.pending is not None:
                 self.pending = (self.pending[0], self.pending[1] + done)
         else:
@@ -140,7 +159,7 @@ class Ledger:
         self.progress += done / iteration_s
         self.iterations_computed += done / iteration_s
         self.compute_s += done
-        self.paused_s += schedule.paused_s(t_s) - schedule.paused_s(a)
+        self.paused_s += paused_t - paused_a
         self.anchor_s = t_s
 
     def fail(self) -> tuple[float, float]:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import simpy
 
 from sim.config.schema import TrainingJobSpec
-from sim.engine.cyclic import CyclicPower
+from sim.engine.cyclic import CyclicPower, SwitchPower
 from sim.engine.meter import Load
 from sim.engine.profiles import ConstantPower, PeriodicPower
 from sim.facility.cluster import Cluster, NodeGroup
@@ -94,8 +94,7 @@ class TrainingJobState:
     finished_at_s: float | None = None
     ledger: Ledger | None = None
     failures: int = 0
-    restart_s: float = 0.0
-    restart_started_at_s: float | None = None
+    restarts: list[tuple[float, float]] = field(default_factory=list)  # (stopped at, resumes at) [s]
     checkpoint_interval_s: float = math.inf
     checkpoint_write_s: float = 0.0
     checkpoint_bytes: float = 0.0
@@ -127,9 +126,8 @@ class TrainingJobState:
         return (self.finished_at_s if self.finished_at_s is not None else now_s) - self.started_at_s
 
     def restart_total_s(self, now_s: float) -> float:
-        """Time spent stopped after failures [s], including a restart still under way at ``now_s``."""
-        ongoing = 0.0 if self.restart_started_at_s is None else now_s - self.restart_started_at_s
-        return self.restart_s + ongoing
+        """Time spent stopped after failures [s], up to ``now_s`` (a restart may be under way)."""
+        return math.fsum(max(0.0, min(end_s, now_s) - start_s) for start_s, end_s in self.restarts)
 
 
 def achieved_flop_per_s_per_gpu(spec: TrainingJobSpec, peak_flop_per_s: float) -> float:
@@ -223,8 +221,9 @@ class FailureModel:
 
 
 def failure_model(spec: TrainingJobSpec, nodes: int) -> FailureModel | None:
+    """The job's failure model; also with ``enabled = false``, where it only plans the checkpoints."""
     f = spec.failures
-    if f is None or not f.enabled:
+    if f is None:
         return None
     gpu_mtbf_s = mtbf_per_unit_s(LLAMA3_405B_UNEXPECTED) if f.calibration == "llama3" else f.gpu_mtbf
     rate = job_failure_rate_per_s(
@@ -281,9 +280,10 @@ class TrainingJob:
         gpu = cluster.node.gpu
         self.nodes = cluster.nodes_for(spec.gpus)
         self.shape = predict_shape(spec, cluster.node.gpus_per_node) if spec.mode == "predict" else None
+        self._reproduced: IterationPlan | None = None
         self.failure = failure_model(spec, self.nodes)
         self._rng = None
-        if self.failure is not None and streams is not None:
+        if self.failure is not None and streams is not None and spec.failures.enabled:
             self._rng = streams.generator(f"failures/{spec.name}/{spec.failures.seed}")
         plan = self._plan()
         self.state = TrainingJobState(
@@ -323,7 +323,9 @@ class TrainingJob:
         peak = self.cluster.node.gpu.peak_flop_per_s
         if self.spec.mode == "predict":
             return predict_plan(self.spec, self.shape, peak, self._links())
-        return reproduce_plan(self.spec, peak)
+        if self._reproduced is None:  # a measured throughput does not change
+            self._reproduced = reproduce_plan(self.spec, peak)
+        return self._reproduced
 
     def _set_checkpointing(self, plan: IterationPlan) -> None:
         st, spec = self.state, self.spec
@@ -349,7 +351,8 @@ class TrainingJob:
         """Without checkpoints every failure restarts the job from scratch: the expected number of starts
         grows as exp(T / M) (T: failure-free run time, M: the job's MTBF). Refuse what would not end."""
         st = self.state
-        if self.failure is None or math.isfinite(st.checkpoint_interval_s) or self.failure.rate_per_s == 0:
+        if (self.failure is None or not self.spec.failures.enabled or math.isfinite(st.checkpoint_interval_s)
+                or self.failure.rate_per_s == 0):
             return
         ratio = st.iterations * plan.iteration_s * self.failure.rate_per_s
         if ratio > 20:
@@ -408,30 +411,59 @@ class TrainingJob:
             PeriodicPower(now_s, durations, (compute_host_w, comm_host_w)),
         )
 
-    def _set_training_power(self, group: NodeGroup, schedule: CheckpointSchedule, plan: IterationPlan, now_s: float) -> None:
+    def _stretch_profiles(self, group: NodeGroup, schedule: CheckpointSchedule, plan: IterationPlan, from_s: float):
+        """(accelerators, hosts, storage, traffic) profiles of training under ``schedule`` from ``from_s``."""
         pause_s = schedule.pause_s
         if pause_s > 0:
-            clock_s = schedule.compute_s(now_s)
-            gpu_it, host_it = self._profiles(group, clock_s, plan)
+            gpu_it, host_it = self._profiles(group, schedule.compute_s(from_s), plan)
             pause_gpu_w, pause_host_w = self._phase_power_w(group, CHECKPOINT_WRITE)
-            group.set_profiles(
-                now_s,
-                CyclicPower(schedule.origin_s, schedule.interval_s, pause_s, gpu_it, pause_gpu_w),
-                CyclicPower(schedule.origin_s, schedule.interval_s, pause_s, host_it, pause_host_w),
-            )
+            gpu = CyclicPower(schedule.origin_s, schedule.interval_s, pause_s, gpu_it, pause_gpu_w)
+            host = CyclicPower(schedule.origin_s, schedule.interval_s, pause_s, host_it, pause_host_w)
         else:
-            group.set_profiles(now_s, *self._profiles(group, now_s, plan))
-        tokens_per_s = self.spec.batch_tokens / plan.iteration_s
+            gpu, host = self._profiles(group, from_s, plan)
+        storage = traffic = None
         if self._storage_load is not None:
+            tokens_per_s = self.spec.batch_tokens / plan.iteration_s
             read_w = self.storage.read_power_w(self.spec.dataset_bytes_per_token * tokens_per_s)
-            self._storage_load.set_profile(now_s, self._cycle(schedule, read_w, self.storage.write_power_w()))
+            storage = self._cycle(schedule, read_w, self.storage.write_power_w())
         if self._network_load is not None:
             design = self.fabric.design
             traffic_w = (
                 plan.internode_bytes_per_gpu * self.gpus * BITS_PER_BYTE * design.energy_per_bit_j
                 * design.hops(self.nodes) / plan.iteration_s
             )
-            self._network_load.set_profile(now_s, self._cycle(schedule, traffic_w, None))
+            traffic = self._cycle(schedule, traffic_w, None)
+        return gpu, host, storage, traffic
+
+    def _restart_profiles(self, group: NodeGroup, restart: tuple[float, float, float]):
+        """(accelerators, hosts, storage, traffic) while the job waits after a failure at ``fail_s``: idle,
+        then the checkpoint read back at the tier's full rate for the last ``reload_s``."""
+        fail_s, wait_s, reload_s = restart
+        gpu_w, host_w = self._phase_power_w(group, IDLE)
+        storage = None
+        if self._storage_load is not None:
+            reload_w = self.storage.read_power_w()
+            if reload_s > 0 and wait_s > 0:
+                storage = CyclicPower(fail_s, wait_s, reload_s, ConstantPower(0.0), reload_w)
+            else:
+                storage = ConstantPower(reload_w if reload_s > 0 else 0.0)
+        return ConstantPower(gpu_w), ConstantPower(host_w), storage, ConstantPower(0.0)
+
+    def _set_power(self, group: NodeGroup, schedule: CheckpointSchedule, plan: IterationPlan, now_s: float,
+                   restart: tuple[float, float, float] | None) -> None:
+        """Every load of the job from ``now_s``: training from the schedule's origin on, preceded by the
+        restart under way if any (one profile per load, switching at the known resume instant)."""
+        resume_s = schedule.origin_s
+        stretch = self._stretch_profiles(group, schedule, plan, max(now_s, resume_s))
+        if restart is not None and now_s < resume_s:
+            before = self._restart_profiles(group, restart)
+            profiles = [None if a is None else SwitchPower(resume_s, b, a) for b, a in zip(before, stretch)]
+        else:
+            profiles = list(stretch)
+        group.set_profiles(now_s, profiles[0], profiles[1])
+        for load, profile in ((self._storage_load, profiles[2]), (self._network_load, profiles[3])):
+            if load is not None:
+                load.set_profile(now_s, profile)
 
     @staticmethod
     def _cycle(schedule: CheckpointSchedule, running_w: float, write_w: float | None):
@@ -443,28 +475,7 @@ class TrainingJob:
         during_w = (0.0 if write_w is None else write_w) + (0.0 if schedule.pauses else running_w)
         return CyclicPower(schedule.origin_s, schedule.interval_s, schedule.write_s, ConstantPower(running_w), during_w)
 
-    def _set_restart_power(self, group: NodeGroup, now_s: float, wait_s: float, reload_s: float) -> None:
-        group.set_power(now_s, *self._phase_power_w(group, IDLE))
-        if self._storage_load is not None:
-            reload_w = self.storage.read_power_w()
-            if reload_s > 0 and wait_s > 0:  # nothing read while waiting, then the checkpoint at full rate
-                profile = CyclicPower(now_s, wait_s, reload_s, ConstantPower(0.0), reload_w)
-            else:
-                profile = ConstantPower(reload_w if reload_s > 0 else 0.0)
-            self._storage_load.set_profile(now_s, profile)
-        if self._network_load is not None:
-            self._network_load.set_power_w(now_s, 0.0)
-
     # ------------------------------------------------------------------ the process
-    def _wait(self, duration_s: float):
-        """A timeout that network-change interrupts do not cut short."""
-        end_s = self.env.now + duration_s
-        while self.env.now < end_s:
-            try:
-                yield self.env.timeout(end_s - self.env.now)
-            except simpy.Interrupt:
-                self._interrupted = False
-
     def _run(self):
         env, spec, st = self.env, self.spec, self.state
         if spec.submit_at > 0:
@@ -489,7 +500,10 @@ class TrainingJob:
 
         pool = SparePool(spares, self.failure.repair_s) if self.failure is not None else None
         ledger = st.ledger = Ledger(anchor_s=env.now)
+        # Training (re)starts at the schedule's origin; after a failure that lies in the future, and the
+        # restart until then is part of the same profiles: one event per failure, not two.
         schedule = self._schedule(env.now)
+        restart: tuple[float, float, float] | None = None  # (failed at, wait, reload) of the last failure
         exposure_s = self._draw_exposure()
         while True:
             plan = self._plan()
@@ -497,21 +511,22 @@ class TrainingJob:
                 self.plans.append((env.now, plan))
             st.iteration_s = plan.iteration_s
             self._stretch = (schedule, plan)
-            self._set_training_power(group, schedule, plan, env.now)
+            self._set_power(group, schedule, plan, env.now, restart)
+            running_from_s = max(env.now, schedule.origin_s)
             left = st.iterations - ledger.progress
-            finish_at = schedule.time_at_compute_s(schedule.compute_s(env.now) + left * plan.iteration_s)
-            fail_at = env.now + exposure_s
-            start_s = env.now
+            finish_at = schedule.time_at_compute_s(schedule.compute_s(running_from_s) + left * plan.iteration_s)
+            fail_at = running_from_s + exposure_s
             self._in_stretch, self._interrupted = True, False
             try:
                 yield env.timeout(max(min(finish_at, fail_at) - env.now, 0.0))
             except simpy.Interrupt:
                 self._in_stretch, self._interrupted = False, False
-                exposure_s -= env.now - start_s
-                ledger.advance(env.now, schedule, plan.iteration_s)
+                if env.now > running_from_s:  # failures strike while training, not while restarting
+                    exposure_s -= env.now - running_from_s
+                    ledger.advance(env.now, schedule, plan.iteration_s)
                 continue
             self._in_stretch = False
-            exposure_s -= env.now - start_s
+            exposure_s -= env.now - running_from_s
             ledger.advance(env.now, schedule, plan.iteration_s)
             if finish_at <= fail_at:
                 ledger.progress = float(st.iterations)
@@ -526,13 +541,10 @@ class TrainingJob:
                 reload_s = self.storage.read_time_s(st.checkpoint_bytes)
             else:
                 self.reloads_skipped += 1
-            self._set_restart_power(group, env.now, wait_s, reload_s)
-            st.restart_started_at_s = env.now
-            yield from self._wait(wait_s + reload_s)
-            st.restart_s += env.now - st.restart_started_at_s
-            st.restart_started_at_s = None
-            ledger.restart(env.now)
-            schedule = self._schedule(env.now)
+            restart = (env.now, wait_s, reload_s)
+            st.restarts.append((env.now, env.now + wait_s + reload_s))
+            ledger.restart(env.now + wait_s + reload_s)
+            schedule = self._schedule(env.now + wait_s + reload_s)
             exposure_s = self._draw_exposure()
 
         st.finished_at_s = env.now
