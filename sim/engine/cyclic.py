@@ -68,7 +68,7 @@ class CyclicPower:
         if not (self.pause_s >= 0 and math.isfinite(self.pause_s)):
             raise ValueError(f"pause_s must be finite and >= 0, got {self.pause_s!r}")
         # The meter asks for E(a, b) then E(b, c): the clocks at the last instant are kept.
-        object.__setattr__(self, "_last", (math.nan, 0.0, 0.0))
+        object.__setattr__(self, "_last", (math.nan, 0.0))
         constant_w = self.work.power_w if isinstance(self.work, ConstantPower) else None
         object.__setattr__(self, "_constant_work_w", constant_w)
 
@@ -80,32 +80,34 @@ class CyclicPower:
         return (self.work.mean_power_w * self.work_s + self.pause_power_w * self.pause_s) / period
 
     def _clocks(self, t_s: float) -> tuple[float, float]:
-        last_t, last_work, last_pause = self._last
-        if t_s == last_t:
-            return last_work, last_pause
         elapsed = t_s - self.origin_s
         work_s = self.work_s
         if work_s == math.inf:
-            work, pause = self.work_clock_origin_s + elapsed, 0.0
-        else:  # cycle_position, inlined: the meter calls this for every load at every event and bin
-            period = work_s + self.pause_s
-            n = math.floor(elapsed / period)
-            u = elapsed - n * period
-            if u < work_s:
-                work, pause = self.work_clock_origin_s + n * work_s + u, n * self.pause_s
-            else:
-                work, pause = self.work_clock_origin_s + (n + 1) * work_s, n * self.pause_s + (u - work_s)
-        object.__setattr__(self, "_last", (t_s, work, pause))
-        return work, pause
+            return self.work_clock_origin_s + elapsed, 0.0
+        period = work_s + self.pause_s
+        n = math.floor(elapsed / period)
+        u = elapsed - n * period
+        if u < work_s:
+            return self.work_clock_origin_s + n * work_s + u, n * self.pause_s
+        return self.work_clock_origin_s + (n + 1) * work_s, n * self.pause_s + (u - work_s)
+
+    def _cumulative_j(self, t_s: float) -> float:
+        """Energy since the origin at ``t_s`` [J] (work pattern on the work clock, pauses at their power);
+        the last instant asked is kept: the meter asks for E(a, b) then E(b, c)."""
+        last_t, last_j = self._last
+        if t_s == last_t:
+            return last_j
+        work, pause = self._clocks(t_s)
+        if self._constant_work_w is not None:
+            work_j = self._constant_work_w * (work - self.work_clock_origin_s)
+        else:
+            work_j = self.work.energy_j(self.work_clock_origin_s, work)
+        energy = work_j + self.pause_power_w * pause
+        object.__setattr__(self, "_last", (t_s, energy))
+        return energy
 
     def energy_j(self, start_s: float, end_s: float) -> float:
-        work_a, pause_a = self._clocks(start_s)
-        work_b, pause_b = self._clocks(end_s)
-        pause_e = self.pause_power_w * (pause_b - pause_a)
-        if self._constant_work_w is not None:
-            return self._constant_work_w * (work_b - work_a) + pause_e
-        return self.work.energy_j(work_a, work_b) + pause_e
-
+        return self._cumulative_j(end_s) - self._cumulative_j(start_s)
 
 @dataclass(frozen=True)
 class SwitchPower:
