@@ -3,7 +3,7 @@ predict-mode jobs share.
 
 Power. Switches and the optics in their used ports draw a near-constant power whatever the traffic
 (sim/physics/network.py `fabric_power_w`); it is an always-on load on the `network` channel, split among
-the holders of nodes (jobs and the idle pool) in proportion to the nodes they hold. A traffic-dependent
+the holders of nodes (jobs, services and the idle pool) in proportion to the nodes they hold. A traffic-dependent
 energy per bit is charged on top only when a figure is given (default 0): the switch and optics figures
 are already their power at full rate, so charging each bit 37.5 pJ as well would count the same watts
 twice. A non-zero per-bit figure must be the part that grows with traffic, above the idle draw.

@@ -12,8 +12,11 @@ Between failures the job follows a checkpoint schedule (sim/workloads/checkpoint
 stretch is one power profile per load (iterations and checkpoint pauses in closed form), so the cost of
 a run is O(failures + network changes), not O(iterations) or O(checkpoints). A failure (drawn on the
 job's own random stream) stops the job, throws away the work since the last committed checkpoint, and
-the job waits for detection, a spare node (or a repaired one) and the checkpoint reload, its GPUs idle,
-before it resumes. When the share of network bandwidth of a predict-mode job changes (another job starts
+the job waits for detection, a spare node (its own, a free one of the cluster, or a repaired one) and
+the checkpoint reload, its GPUs idle, before it resumes. The resume instant is known at the failure, so
+the restart and the next stretch are one switching profile per load: one event per failure. (IT energy
+stays exact; a facility model sees the mean IT heat of each stretch the meter integrates, exact for a
+linear model such as fixed PUE, the stretch-mean for a nonlinear one, as for any periodic load.) When the share of network bandwidth of a predict-mode job changes (another job starts
 or ends on the same spine), its SimPy timeout is interrupted and the stretch is re-planned from that
 instant with the new iteration time, progress carried over.
 """
