@@ -19,8 +19,10 @@ from sim.engine.footprint import FootprintAccountant, grid_sources, hardware_foo
 from sim.engine.meter import IT_CHANNELS, Meter
 from sim.engine.streams import RandomStreams
 from sim.facility.cluster import IDLE_OWNER, Cluster
+from sim.facility.network import build_fabric, fabric_summary
 from sim.facility.grid_signals import FileSource, SignalSource, drive_source
 from sim.facility.plant import attach_weather, build_plant, facility_summary
+from sim.facility.storage import build_storage, storage_summary
 from sim.output.recorder import TimeseriesRecorder
 from sim.physics.fixed_pue import FixedPue
 from sim.timeseries.series import to_epoch_s
@@ -97,7 +99,12 @@ class Simulation:
         # Outdoor weather, hour by hour, for the cooling plant (and the ambient columns): a SimPy process.
         self.weather = attach_weather(self.env, self.meter, self.facility, scenario, self.start_epoch_s)
         self.cluster = Cluster(self.env, self.meter, scenario.cluster.node_spec(), scenario.cluster.node_count)
-        self.jobs = [TrainingJob(self.env, self.cluster, spec) for spec in scenario.jobs]
+        self.fabric = build_fabric(scenario.network, self.meter, self.cluster)
+        self.storage = build_storage(scenario.storage, self.meter, self.cluster)
+        self.jobs = [
+            TrainingJob(self.env, self.cluster, spec, fabric=self.fabric, storage=self.storage, streams=self.streams)
+            for spec in scenario.jobs
+        ]
         self.services = self._build_services()
 
     def _build_services(self) -> list:
@@ -207,6 +214,7 @@ class Simulation:
         owners = self.meter.owner_totals()
         rows = []
         for job in (self.jobs if jobs is None else jobs):
+            job.settle(end_s)
             st = job.state
             totals = owners.get(job.spec.name)
             channel_kwh = [e / J_PER_KWH for e in totals.channel_energy_j] if totals else [0.0] * len(IT_CHANNELS)
@@ -232,8 +240,9 @@ class Simulation:
                 "it_kwh": math.fsum(channel_kwh),
                 "facility_kwh": (totals.facility_energy_j / J_PER_KWH) if totals else 0.0,
                 "carbon_kg": (totals.carbon_g / 1000.0) if totals else 0.0,
-                **self._footprint_columns(job.spec.name, st.nodes * duration_s),
+                **self._footprint_columns(job.spec.name, job.allocated_node_s(end_s)),
             })
+            rows[-1].update(job.result_columns(end_s, network_kwh=channel_kwh[2], storage_kwh=channel_kwh[3]))
         return rows
 
     def _footprint_columns(self, owner: str, allocated_node_s: float) -> dict:
@@ -257,9 +266,9 @@ class Simulation:
             if column.name.endswith("_at"):  # as UTC epoch microseconds: converting datetimes would import pandas
                 micros = [None if v is None else round(v.timestamp() * 1_000_000) for v in values]
                 arrays[column.name] = pa.array(micros, type=pa.int64()).cast(pa.timestamp("us", tz="UTC"))
-            elif column.name in ("job", "kind", "status"):
+            elif column.name in ("job", "kind", "status", "mode"):
                 arrays[column.name] = pa.array(values, type=pa.string())
-            elif column.name in ("gpus", "nodes"):
+            elif column.name in ("gpus", "nodes", "failures", "checkpoints"):
                 arrays[column.name] = pa.array(values, type=pa.int64())
             else:
                 arrays[column.name] = pa.array(values, type=pa.float64())
@@ -299,6 +308,9 @@ class Simulation:
             "wall_s": wall_s,
             "events": _events_processed(self.env),
             "warnings": list(self.warnings),
+            "network": fabric_summary(self.fabric),
+            "storage": storage_summary(self.storage),
+            "failures": sum(row["failures"] for row in job_rows),
             "jobs": [
                 {k: (v.isoformat().replace("+00:00", "Z") if hasattr(v, "isoformat") else v) for k, v in row.items()}
                 for row in job_rows
