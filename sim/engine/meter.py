@@ -204,9 +204,7 @@ class Meter:
         self._signal_keys = tuple(sig.key for sig in self.signals)
         self._signal_index = {key: i for i, key in enumerate(self._signal_keys)}
         n_signals = len(self.signals)
-        self.signal_values: dict[str, float] = {key: 0.0 for key in self._signal_keys}
-        self.signal_values[CARBON.key] = float(intensity_g_per_kwh)
-        self._values = [self.signal_values[key] for key in self._signal_keys]
+        self._values = [float(intensity_g_per_kwh) if key == CARBON.key else 0.0 for key in self._signal_keys]
         self.weather = weather
         self.ambient_c = float(ambient_c)
         self.wet_bulb_c = math.nan
@@ -348,24 +346,33 @@ class Meter:
 
     # --------------------------------------------------------------- signals
     def set_signal(self, key: str, now_s: float, value: float) -> None:
-        """Integrate up to `now_s`, then give energy signal `key` its new rate."""
-        self.advance(now_s)
+        """Integrate up to `now_s`, then give energy signal `key` its new rate.
+
+        The common case costs O(1): only this signal's amount since its last change is booked (against the
+        running facility total); the stretch of loads is cut only when `_cut_for_signals` says it must be.
+        """
+        if now_s != self.now_s:
+            self.advance(now_s)
         i = self._signal_index.get(key)
         if i is None:
             raise KeyError(f"unknown energy signal {key!r}")
-        if self._cut_for_signals():
+        cw = self._channel_const_w
+        if self._periodic or cw[0] + cw[1] + cw[2] + cw[3] <= 0.0:   # `_cut_for_signals`, inlined
             self._integrate(self.now_s)
         self._integrate_signal(i, self.now_s)
-        value = float(value)
-        self._values[i] = value
-        self.signal_values[key] = value
+        self._values[i] = float(value)
+
+    @property
+    def signal_values(self) -> dict[str, float]:
+        """Each energy signal's current rate, by key."""
+        return dict(zip(self._signal_keys, self._values))
 
     def set_intensity(self, now_s: float, intensity_g_per_kwh: float) -> None:
         self.set_signal(CARBON.key, now_s, intensity_g_per_kwh)
 
     @property
     def intensity_g_per_kwh(self) -> float:
-        return self.signal_values[CARBON.key]
+        return self._values[self._signal_index[CARBON.key]]
 
     def set_weather(self, now_s: float, weather: object, ambient_c: float, wet_bulb_c: float = math.nan) -> None:
         """Integrate up to `now_s`, then hand the facility model its new weather (outdoor dry and wet bulb [C])."""
@@ -535,7 +542,11 @@ class Meter:
         elapsed_s = t_s - self._sig_at_s[i]
         if elapsed_s <= 0.0:
             return
-        facility_j, fac_per_it_s = self._totals_at(t_s)
+        ahead_s = t_s - self._since_s
+        if ahead_s > 0.0:
+            facility_j, fac_per_it_s = self._totals_at(t_s)
+        else:
+            facility_j, fac_per_it_s = self._facility_j, self._fac_per_it_s
         value = self._values[i]
         self._bin_signal_energy[i] += value * (facility_j - self._sig_facility_j[i]) / J_PER_KWH
         self._bin_signal_time[i] += value * elapsed_s
