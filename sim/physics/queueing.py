@@ -30,6 +30,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 
 # Above this many servers Erlang B is summed from the Poisson terms near c instead of by the O(c) recursion
 # (a service of 1,000 replicas x 256 seats has 256,000 of them).
@@ -40,8 +42,8 @@ def erlang_b(servers: int, offered_erlangs: float) -> float:
     """Blocking probability B(c, a) of M/M/c/c [-] = P(N = c) / P(N <= c), N ~ Poisson(a).
 
     Up to 2,000 servers by the stable recursion B_k = a B_{k-1} / (k + a B_{k-1}); above, from the Poisson
-    terms next to c, summed downwards by the ratio pmf(k - 1) / pmf(k) = k / a until they no longer count
-    (B underflows to 0 when P(N = c) does: c far above a).
+    terms from c down to where they no longer count, each the last times k / a = pmf(k - 1) / pmf(k) (B
+    is 0 below e^-600: c far above a).
     """
     if servers < 1:
         raise ValueError(f"need at least one server, got {servers}")
@@ -56,17 +58,13 @@ def erlang_b(servers: int, offered_erlangs: float) -> float:
         return b
     a = offered_erlangs
     log_pmf_c = servers * math.log(a) - a - math.lgamma(servers + 1.0)
-    if log_pmf_c < -745.0:
-        return 0.0
-    # sum_{k <= c} pmf(k) / pmf(c): terms grow while k > a, then fall; stop once they are negligible below a
-    total, term, k = 1.0, 1.0, servers
-    while k > 0:
-        term *= k / a
-        k -= 1
-        total += term
-        if k < a and term < 1e-17 * total:
-            break
-    return 1.0 / total
+    if log_pmf_c < -600.0:
+        return 0.0                   # B < P(N = c) < e^-600; and the terms below cannot overflow
+    # sum_{k <= c} pmf(k) / pmf(c) = 1 + sum_j prod_{k = c - j + 1 .. c} k / a: the terms grow while k > a, then
+    # fall; 40 standard deviations below the mean they no longer count (P(N < a - 40 sqrt(a)) < 1e-300)
+    lowest = max(int(a - 40.0 * math.sqrt(a)) - 50, 0)
+    ratios = np.arange(servers, lowest, -1, dtype=float) / a
+    return 1.0 / (1.0 + float(np.sum(np.cumprod(ratios))))
 
 
 def erlang_c(servers: int, offered_erlangs: float) -> float:

@@ -287,10 +287,18 @@ class FlowService:
             self.rejected += rejected
             self.served += served
             self.busy_replica_s += replicas * point.busy_fraction * dt
-            # a backlog adds its mean wait (queue at the start and end of the step, drained at capacity)
-            backlog_wait = (queue_before + self.backlog) / 2.0 / self.capacity_per_s if (queue_before or self.backlog) else 0.0
+            # Waiting for a seat. Overloaded (a backlog at the start or end of the step): the backlog's mean wait,
+            # queue at the start and end of the step drained at capacity, replaces the stationary wait. Otherwise
+            # the stationary (Allen-Cunneen) wait, its delayed mean capped at the step's length: close to capacity
+            # it grows without bound, but a queue that forms within one step cannot hold anyone longer.
+            if queue_before or self.backlog:
+                backlog_wait = (queue_before + self.backlog) / 2.0 / self.capacity_per_s
+                p_wait, wait_mean = 0.0, 0.0
+            else:
+                backlog_wait = 0.0
+                p_wait, wait_mean = point.seat_wait.p_wait, min(point.seat_wait.delayed_mean_s, dt)
             step = _Step(t, t_end, served, point.per_token_s, point.step_wait_s + backlog_wait,
-                         point.ttft_shift_s + backlog_wait, point.seat_wait.p_wait, point.seat_wait.delayed_mean_s)
+                         point.ttft_shift_s + backlog_wait, p_wait, wait_mean)
             self._steps.append(step)
             if served:
                 for name, value in (("served", served), ("k", step.per_token_s), ("lat_shift", step.latency_shift_s),
