@@ -43,6 +43,7 @@ def summary_lines(summary: dict) -> list[str]:
         *plant_lines(summary),
         f"  carbon         {format_carbon(summary['carbon_kg'])} (operational, location-based)",
         *footprint_lines(summary),
+        *split_lines(summary),
         f"  wall time      {summary['wall_s']:.2f} s, {summary['events']:,} events",
     ]
     for service in summary.get("services", []):
@@ -72,6 +73,17 @@ def plant_lines(summary: dict) -> list[str]:
         + (f"; on-site WUE {wue:.3f} L/kWh" if wue is not None else ""),
         f"  weather        {summary['weather']['source'].split(' (')[0]}, {summary['weather']['steps']:,} steps",
     ]
+
+
+def split_lines(summary: dict) -> list[str]:
+    """Facility energy and carbon by kind of owner (sim/output/split.py), when both jobs and services ran."""
+    split = summary.get("split")
+    if not split or not (summary.get("jobs") and summary.get("services")):
+        return []
+    parts = ", ".join(f"{kind} {format_energy(split[kind]['facility_energy_kwh'])} / "
+                      f"{format_carbon(split[kind]['carbon_kg'])}"
+                      for kind in ("training", "inference", "idle") if split[kind]["facility_energy_kwh"] > 0)
+    return [f"  split          {parts}"]
 
 
 def footprint_lines(summary: dict) -> list[str]:
