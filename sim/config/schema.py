@@ -21,6 +21,7 @@ from pydantic import (
     Field,
     Tag,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -40,7 +41,20 @@ def _finite(value: float) -> float:
 
 
 Number = Annotated[float, AfterValidator(_finite)]
-DurationS = Annotated[float, BeforeValidator(parse_duration_s), AfterValidator(_finite), Field(ge=0)]
+
+# What a duration looks like to an editor validating the TOML with `python -m sim schema`: seconds as a
+# number, or a number with a unit, as `parse_duration_s` reads it.
+DURATION_PATTERN = r"^\s*[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?\s*(s|sec|seconds?|min|minutes?|h|hours?|d|days?|w|weeks?)\s*$"
+DURATION_JSON_SCHEMA = {
+    "anyOf": [
+        {"type": "number", "minimum": 0},
+        {"type": "string", "pattern": DURATION_PATTERN, "examples": ["90s", "15min", "1h", "14.8d"]},
+    ]
+}
+DurationS = Annotated[
+    float, BeforeValidator(parse_duration_s), AfterValidator(_finite), Field(ge=0),
+    WithJsonSchema(DURATION_JSON_SCHEMA),
+]
 
 
 def resolve_input_path(value: object, info: ValidationInfo) -> Path:
@@ -100,15 +114,17 @@ class ScenarioSection(StrictModel):
 class GpuModel(StrictModel):
     """An accelerator defined inline, when it is not in the catalog."""
 
-    name: str = "inline accelerator"
-    tdp_w: Number = Field(gt=0)
-    idle_w: Number = Field(ge=0)
-    peak_flop_per_s: Number = Field(gt=0)
-    hbm_bytes: Number = Field(gt=0)
-    hbm_bandwidth_bytes_per_s: Number = Field(gt=0)
-    peak_fp8_flop_per_s: Number | None = Field(None, gt=0)
-    die_area_mm2: Number | None = Field(None, gt=0)
-    source: str = "defined in the scenario"
+    name: str = Field("inline accelerator", description="Name shown in outputs.")
+    tdp_w: Number = Field(gt=0, description="Thermal design power: the board's maximum sustained draw [W].")
+    idle_w: Number = Field(ge=0, description="Draw with no work, clocks idle [W] (at most tdp_w).")
+    peak_flop_per_s: Number = Field(gt=0, description="Peak dense 16-bit tensor throughput [FLOP/s], no sparsity.")
+    hbm_bytes: Number = Field(gt=0, description="High-bandwidth memory capacity [bytes].")
+    hbm_bandwidth_bytes_per_s: Number = Field(gt=0, description="High-bandwidth memory bandwidth [bytes/s].")
+    peak_fp8_flop_per_s: Number | None = Field(None, gt=0, description="Peak dense FP8 throughput [FLOP/s], if any.")
+    die_area_mm2: Number | None = Field(
+        None, gt=0, description="Die area [mm2], for embodied carbon (LLMCarbon's area-based model)."
+    )
+    source: str = Field("defined in the scenario", description="Where the figures come from (datasheet, paper).")
 
     @model_validator(mode="after")
     def _idle_below_tdp(self) -> "GpuModel":
@@ -148,15 +164,30 @@ def _catalog_node(value: object) -> object:
     return value
 
 
+def _gpu_names_json_schema(schema: dict) -> None:
+    """Catalog names as an enum in the JSON Schema, for editor completion (read when the schema is made)."""
+    schema["enum"] = sorted(gpu_catalog())
+
+
+def _node_names_json_schema(schema: dict) -> None:
+    schema["enum"] = sorted(node_catalog())
+
+
+GpuCatalogName = Annotated[str, AfterValidator(_catalog_gpu), Field(json_schema_extra=_gpu_names_json_schema)]
+NodeCatalogName = Annotated[str, AfterValidator(_catalog_node), Field(json_schema_extra=_node_names_json_schema)]
+
+
 class NodeModel(StrictModel):
     """A server defined inline: its accelerators (catalog name or inline table) and its host."""
 
-    name: str = "inline node"
-    gpu: catalog_or_inline(Annotated[str, AfterValidator(_catalog_gpu)], GpuModel)
-    gpus_per_node: int = Field(ge=1)
+    name: str = Field("inline node", description="Name shown in outputs.")
+    gpu: catalog_or_inline(GpuCatalogName, GpuModel) = Field(
+        description="Catalog accelerator name, or an inline [cluster.node.gpu] table."
+    )
+    gpus_per_node: int = Field(ge=1, description="Accelerators per server.")
     max_power_w: Number = Field(gt=0, description="Vendor maximum system input power [W].")
     host_idle_w: Number = Field(ge=0, description="Host draw with the accelerators idle [W].")
-    source: str = "defined in the scenario"
+    source: str = Field("defined in the scenario", description="Where the figures come from (datasheet, paper).")
 
     def spec(self) -> NodeSpec:
         gpu = gpu_catalog()[self.gpu] if isinstance(self.gpu, str) else self.gpu.spec()
@@ -175,7 +206,7 @@ class NodeModel(StrictModel):
 class ClusterSection(StrictModel):
     """[cluster]: the servers. Give `nodes`, or `gpus` (rounded up to whole nodes)."""
 
-    node: catalog_or_inline(Annotated[str, AfterValidator(_catalog_node)], NodeModel) = Field(
+    node: catalog_or_inline(NodeCatalogName, NodeModel) = Field(
         "dgx-h100", description="Catalog node name, or an inline [cluster.node] table."
     )
     nodes: int | None = Field(None, ge=1, description="Number of servers.")
@@ -249,8 +280,8 @@ class TrainingJobSpec(StrictModel):
     """[[jobs]]: a training job. Work from `flop`, or 6 x parameters x tokens; speed from
     `achieved_flop_per_s_per_gpu` (measured) or `mfu` x the accelerator's peak."""
 
-    name: str = Field(min_length=1)
-    kind: Literal["training"] = "training"
+    name: str = Field(min_length=1, description="Job name, unique in the scenario; names its row in jobs.parquet.")
+    kind: Literal["training"] = Field("training", description="Kind of job.")
     gpus: int = Field(ge=1, description="Accelerators the job runs on.")
     submit_at: DurationS = Field(0.0, description="Simulated time at which the job is submitted.")
     parameters: Number | None = Field(None, gt=0, description="Model parameters N.")
@@ -307,12 +338,12 @@ class OutputSection(StrictModel):
 class Scenario(StrictModel):
     """A whole scenario file."""
 
-    scenario: ScenarioSection = ScenarioSection()
-    cluster: ClusterSection
-    facility: FacilitySection = FacilitySection()
-    grid: GridSection = GridSection()
-    jobs: list[TrainingJobSpec] = Field(default_factory=list)
-    output: OutputSection = OutputSection()
+    scenario: ScenarioSection = Field(ScenarioSection(), description="Identity, seed and calendar of the run.")
+    cluster: ClusterSection = Field(description="The servers.")
+    facility: FacilitySection = Field(FacilitySection(), description="How IT power becomes facility power.")
+    grid: GridSection = Field(GridSection(), description="Carbon intensity of the electricity.")
+    jobs: list[TrainingJobSpec] = Field(default_factory=list, description="Training jobs, one table each.")
+    output: OutputSection = Field(OutputSection(), description="Time-series resolution.")
 
     @model_validator(mode="after")
     def _jobs_fit(self) -> "Scenario":
