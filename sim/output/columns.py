@@ -10,25 +10,26 @@ class Column:
     name: str
     unit: str
     description: str
+    formula: str = ""  # how the value is computed, in terms of other columns or integrals (docs/output-reference.md)
 
 
 TIMESERIES_COLUMNS: tuple[Column, ...] = (
     Column("timestamp", "UTC", "start of the interval"),
-    Column("interval_s", "s", "length of the interval (the last one may be shorter)"),
-    Column("gpu_kwh", "kWh", "energy of the accelerators (busy and idle)"),
-    Column("host_kwh", "kWh", "energy of the servers' hosts: CPUs, memory, NICs, fans, drives"),
-    Column("network_kwh", "kWh", "energy of network switches and links"),
-    Column("storage_kwh", "kWh", "energy of the storage tier"),
-    Column("it_kwh", "kWh", "IT energy = gpu + host + network + storage"),
-    Column("cooling_kwh", "kWh", "cooling energy (sum of the cooling equipment)"),
-    Column("power_loss_kwh", "kWh", "power-distribution losses (UPS, PDU, transformers)"),
-    Column("misc_kwh", "kWh", "other facility loads (lighting, offices)"),
-    Column("facility_kwh", "kWh", "facility energy = it + cooling + power_loss + misc"),
-    Column("pue", "1", "facility_kwh / it_kwh over the interval"),
-    Column("ambient_c", "degC", "time-mean outdoor dry-bulb temperature (NaN when no weather is modelled)"),
-    Column("carbon_intensity_g_per_kwh", "gCO2e/kWh", "energy-weighted grid carbon intensity over the interval"),
-    Column("carbon_kg", "kgCO2e", "operational, location-based carbon = facility_kwh x intensity / 1000"),
-    Column("water_l", "L", "on-site water consumed by the cooling plant"),
+    Column("interval_s", "s", "length of the interval (the last one may be shorter)", formula="min(output interval, end of run - timestamp)"),
+    Column("gpu_kwh", "kWh", "energy of the accelerators (busy and idle)", formula="integral of the accelerators' power over the interval, J -> kWh"),
+    Column("host_kwh", "kWh", "energy of the servers' hosts: CPUs, memory, NICs, fans, drives", formula="integral of the hosts' power over the interval, J -> kWh"),
+    Column("network_kwh", "kWh", "energy of network switches and links", formula="integral of the network's power over the interval, J -> kWh"),
+    Column("storage_kwh", "kWh", "energy of the storage tier", formula="integral of the storage tier's power over the interval, J -> kWh"),
+    Column("it_kwh", "kWh", "IT energy = gpu + host + network + storage", formula="gpu_kwh + host_kwh + network_kwh + storage_kwh"),
+    Column("cooling_kwh", "kWh", "cooling energy (sum of the cooling equipment)", formula="from the facility model, integrated over the interval; fixed_pue: it_kwh x (pue - 1) x cooling_share"),
+    Column("power_loss_kwh", "kWh", "power-distribution losses (UPS, PDU, transformers)", formula="from the facility model; fixed_pue: it_kwh x (pue - 1) x (1 - cooling_share)"),
+    Column("misc_kwh", "kWh", "other facility loads (lighting, offices)", formula="from the facility model; fixed_pue: 0"),
+    Column("facility_kwh", "kWh", "facility energy = it + cooling + power_loss + misc", formula="it_kwh + cooling_kwh + power_loss_kwh + misc_kwh"),
+    Column("pue", "1", "facility_kwh / it_kwh over the interval", formula="facility_kwh / it_kwh (NaN when it_kwh = 0)"),
+    Column("ambient_c", "degC", "time-mean outdoor dry-bulb temperature (NaN when no weather is modelled)", formula="integral of the dry-bulb temperature over the interval / interval_s"),
+    Column("carbon_intensity_g_per_kwh", "gCO2e/kWh", "energy-weighted grid carbon intensity over the interval", formula="integral of intensity x facility power / facility energy, so carbon_kg = facility_kwh x this / 1000"),
+    Column("carbon_kg", "kgCO2e", "operational, location-based carbon = facility_kwh x intensity / 1000", formula="facility_kwh x carbon_intensity_g_per_kwh / 1000"),
+    Column("water_l", "L", "on-site water consumed by the cooling plant", formula="integral of the plant's water rate [L/s] over the interval"),
 )
 
 JOB_COLUMNS: tuple[Column, ...] = (
@@ -40,15 +41,15 @@ JOB_COLUMNS: tuple[Column, ...] = (
     Column("submitted_at", "UTC", "when the job was submitted"),
     Column("started_at", "UTC", "when the job got its nodes"),
     Column("finished_at", "UTC", "when the job completed"),
-    Column("wait_s", "s", "started_at - submitted_at"),
-    Column("duration_s", "s", "finished_at (or end of run) - started_at"),
-    Column("iterations", "1", "iterations completed"),
+    Column("wait_s", "s", "started_at - submitted_at", formula="started_at - submitted_at"),
+    Column("duration_s", "s", "finished_at (or end of run) - started_at", formula="finished_at (or end of run) - started_at"),
+    Column("iterations", "1", "iterations completed", formula="ceil(flop / (6 x parameters x batch_tokens)) when completed; elapsed / iteration_s while running"),
     Column("iteration_s", "s", "time of one iteration"),
-    Column("flop", "FLOP", "work of the whole job"),
-    Column("gpu_hours", "h", "accelerators x time held"),
+    Column("flop", "FLOP", "work of the whole job", formula="given flop, or 6 x parameters x tokens"),
+    Column("gpu_hours", "h", "accelerators x time held", formula="gpus x time held / 3600 s/h"),
     Column("gpu_kwh", "kWh", "energy of the job's accelerators (incl. idle ones in its nodes)"),
     Column("host_kwh", "kWh", "energy of the job's hosts"),
-    Column("it_kwh", "kWh", "IT energy attributed to the job"),
-    Column("facility_kwh", "kWh", "IT energy plus the job's share of cooling, losses and misc"),
-    Column("carbon_kg", "kgCO2e", "operational carbon of the job's facility energy, hour by hour"),
+    Column("it_kwh", "kWh", "IT energy attributed to the job", formula="sum of the job's IT channels (gpu_kwh + host_kwh + ...)"),
+    Column("facility_kwh", "kWh", "IT energy plus the job's share of cooling, losses and misc", formula="it_kwh + overhead x (job IT energy / all IT energy), stretch by stretch"),
+    Column("carbon_kg", "kgCO2e", "operational carbon of the job's facility energy, hour by hour", formula="sum over stretches of the job's facility energy x intensity / 1000"),
 )
