@@ -13,6 +13,9 @@ scenario's `duration` when given; otherwise the end is unknown and the bar count
 
 from __future__ import annotations
 
+import functools
+import io
+import os
 import sys
 import time
 from typing import Callable, TextIO
@@ -21,6 +24,14 @@ from sim.units import S_PER_DAY, S_PER_H
 
 DELAY_S = 1.0     # no bar for runs shorter than this (wall time)
 REFRESH_S = 0.2   # redraw at most this often (wall time)
+
+
+@functools.cache
+def _bar_class():
+    """tqdm's bar without its monitor thread (this module redraws on its own schedule)."""
+    from tqdm import tqdm
+
+    return type("SimulatedTimeBar", (tqdm,), {"monitor_interval": 0})
 
 
 def time_unit(total_s: float | None) -> tuple[str, float]:
@@ -62,13 +73,20 @@ class RunProgress:
         self.started_at = clock()
         self._next_draw_at = self.started_at + delay_s
         self._bar = None  # a tqdm bar, made on the first draw after `delay_s`
+        self._on_screen = False  # something was (or was being) drawn: close() must blank the line
         self.draws = 0
 
     # ------------------------------------------------------------------ hooks
     def attach(self, simulation) -> None:
-        """Advance with every output interval the simulation's meter closes."""
+        """Advance with every output interval the simulation's meter closes.
+
+        The run's wall time is counted from here, once the simulation is built: loading and imports
+        do not make a short run look long.
+        """
         if not self.enabled:
             return
+        self.started_at = self.clock()
+        self._next_draw_at = self.started_at + self.delay_s
         meter = simulation.meter
         forward = meter.on_bin
 
@@ -89,10 +107,10 @@ class RunProgress:
         self._draw(simulated_s)
 
     def _draw(self, simulated_s: float) -> None:
+        self._on_screen = True
         value = simulated_s / self.s_per_unit
         if self._bar is None:
-            from tqdm import tqdm
-
+            tqdm = _bar_class()
             if self.total_s is not None:
                 bar_format = (f"{{desc}} {{percentage:3.0f}}%|{{bar}}| {{n:.1f}}/{{total:.1f}} {self.unit} "
                               "simulated [{elapsed}<{remaining}]")
@@ -111,10 +129,30 @@ class RunProgress:
         self.draws += 1
 
     def close(self) -> None:
-        """Remove the bar from the terminal (on success, error or Ctrl-C alike)."""
-        if self._bar is not None:
-            self._bar.close()
+        """Remove the bar from the terminal (on success, error or Ctrl-C alike).
+
+        A Ctrl-C may land inside tqdm while it draws, before the bar object exists or half-way through
+        its own bookkeeping, so the line is also blanked here, whatever tqdm managed to do.
+        """
+        try:
+            if self._bar is not None:
+                self._bar.close()
+        finally:
             self._bar = None
+            if self._on_screen:
+                self._on_screen = False
+                self._blank_line()
+
+    def _blank_line(self) -> None:
+        try:
+            width = os.get_terminal_size(self.stream.fileno()).columns
+        except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+            width = 80
+        try:
+            self.stream.write("\r" + " " * max(width - 1, 1) + "\r")
+            self.stream.flush()
+        except (OSError, ValueError):  # the terminal went away: nothing left to clean
+            pass
 
     def __enter__(self) -> "RunProgress":
         return self

@@ -1,0 +1,197 @@
+"""Progress bar and Ctrl-C: a bar on a terminal for long runs only, driven by simulated time; Ctrl-C
+stops with one clear line, exit code 130, and leaves no run directory and no temporary directory."""
+
+from __future__ import annotations
+
+import fcntl
+import io
+import os
+import pty
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import sim
+from helpers import REPO, SCENARIOS
+from sim.engine.simulation import Simulation
+from sim.progress import RunProgress, run_progress, time_unit
+from sim.units import S_PER_DAY, S_PER_H
+
+QUICKSTART = SCENARIOS / "quickstart.toml"
+# 1-second output intervals over ~15 simulated days: a run of minutes, stopped long before its end.
+LONG = ["--set", "output.interval=1", "--set", "jobs.0.tokens=2e12", "--set", "scenario.duration='30d'"]
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+class Clock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_no_bar_within_the_first_second():
+    stream, clock = Terminal(), Clock()
+    bar = RunProgress(S_PER_DAY, stream=stream, clock=clock)
+    for k in range(1, 50):
+        clock.now = 100.0 + 0.02 * k  # 0.98 s of wall time
+        bar.update(k * 600.0)
+    bar.close()
+    assert stream.getvalue() == ""
+    assert bar.draws == 0
+
+
+def test_bar_shows_simulated_time_after_a_second_and_is_cleared_at_the_end():
+    stream, clock = Terminal(), Clock()
+    with RunProgress(S_PER_DAY, label="quickstart", stream=stream, clock=clock) as bar:
+        clock.now += 1.5
+        bar.update(6 * S_PER_H)
+    text = stream.getvalue()
+    assert "quickstart  25%" in text and "6.0/24.0 h simulated" in text
+    assert text.endswith("\r")  # the line is blanked on close: the summary prints on a clean line
+
+
+def test_redraws_are_throttled_whatever_the_number_of_intervals():
+    clock = Clock()
+    bar = RunProgress(None, stream=Terminal(), clock=clock)
+    clock.now += 2.0
+    for k in range(10_000):  # 10,000 intervals closed within 0.1 s of wall time
+        clock.now += 1e-5
+        bar.update(float(k))
+    bar.close()
+    assert bar.draws == 1
+
+
+@pytest.mark.parametrize("stream, quiet", [(io.StringIO(), False), (Terminal(), True)], ids=["not-a-tty", "quiet"])
+def test_silent_when_not_a_terminal_or_quiet(stream, quiet):
+    clock = Clock()
+    bar = RunProgress(S_PER_DAY, stream=stream, quiet=quiet, clock=clock)
+    clock.now += 10
+    bar.update(S_PER_DAY / 2)
+    bar.close()
+    assert not bar.enabled and stream.getvalue() == ""
+
+
+def test_unit_follows_the_length_of_the_run():
+    assert time_unit(S_PER_DAY) == ("h", S_PER_H)
+    assert time_unit(30 * S_PER_DAY) == ("d", S_PER_DAY)
+    assert time_unit(None) == ("d", S_PER_DAY)
+
+
+def test_the_bar_changes_nothing_in_the_run():
+    scenario = sim.load(QUICKSTART, {"output.interval": 60})
+    plain = Simulation(scenario).run()
+    watched = Simulation(scenario)
+    bar = RunProgress(None, stream=Terminal(), clock=lambda: 1e9, delay_s=0.0, refresh_s=0.0)
+    bar.attach(watched)
+    result = watched.run()
+    bar.close()
+    assert bar.draws == plain.summary["intervals"]  # advanced once per closed interval...
+    assert result.summary["events"] == plain.summary["events"]  # ...without adding a single event
+    pd.testing.assert_frame_equal(result.timeseries.to_pandas(), plain.timeseries.to_pandas())
+
+
+def test_run_progress_totals_the_duration_limit():
+    scenario = sim.load(QUICKSTART, {"scenario.duration": "2d"})
+    assert run_progress(scenario, stream=Terminal()).total_s == 2 * S_PER_DAY
+    assert run_progress(sim.load(QUICKSTART), stream=Terminal()).total_s is None
+
+
+# --------------------------------------------------------------------------------- end to end
+def _env() -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")]))
+    return env
+
+
+def _wait_for(predicate, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _leftovers(parent: Path) -> list[str]:
+    return sorted(p.name for p in parent.iterdir())
+
+
+def test_ctrl_c_stops_cleanly_with_exit_130_and_leaves_nothing(tmp_path):
+    out = tmp_path / "long"
+    process = subprocess.Popen([sys.executable, "-m", "sim", str(QUICKSTART), *LONG, "--out", str(out)],
+                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
+    try:
+        assert _wait_for(lambda: any(p.name.startswith(".long.tmp-") for p in tmp_path.iterdir()), 60), \
+            "the run never started writing"
+        time.sleep(0.3)  # well inside the simulation
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, stderr
+    assert stderr == "interrupted: stopped cleanly, nothing half-written was left\n"
+    assert stdout == ""
+    assert _leftovers(tmp_path) == []  # neither the run directory nor its temporary directory
+
+
+def _run_on_a_terminal(args: list[str], cwd: Path, interrupt_when=None, timeout_s: float = 120.0):
+    """Run `python -m sim ARGS` with stderr on a pseudo-terminal; optionally Ctrl-C once `interrupt_when(text)`."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))
+    process = subprocess.Popen([sys.executable, "-m", "sim", *args], cwd=cwd, stdout=subprocess.PIPE,
+                               stderr=slave, stdin=subprocess.DEVNULL, env=_env())
+    os.close(slave)
+    seen = b""
+    interrupted = False
+    deadline = time.monotonic() + timeout_s
+    try:
+        while time.monotonic() < deadline:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the terminal closed: the process has exited
+                break
+            if not chunk:
+                break
+            seen += chunk
+            if interrupt_when and not interrupted and interrupt_when(seen.decode(errors="replace")):
+                process.send_signal(signal.SIGINT)
+                interrupted = True
+        process.wait(timeout=60)
+    finally:
+        os.close(master)
+        if process.poll() is None:
+            process.kill()
+    return process.returncode, seen.decode(errors="replace")
+
+
+def test_a_long_run_on_a_terminal_shows_simulated_time_and_ctrl_c_clears_it(tmp_path):
+    code, text = _run_on_a_terminal([str(QUICKSTART), *LONG, "--out", str(tmp_path / "long")], tmp_path,
+                                    interrupt_when=lambda seen: " d simulated [" in seen)
+    assert code == 130, text
+    assert "quickstart " in text and "/30.0 d simulated [" in text and "%|" in text
+    assert "Traceback" not in text
+    # the bar line is blanked (spaces between carriage returns) before the message is printed over it
+    head, message = text.rstrip("\r\n").rsplit("\r", 1)  # the terminal ends lines with \r\n
+    assert message.strip() == "interrupted: stopped cleanly, nothing half-written was left"
+    assert head.rsplit("\r", 1)[1].strip() == ""
+    assert _leftovers(tmp_path) == []
+
+
+def test_a_short_run_on_a_terminal_shows_no_bar(tmp_path):
+    code, text = _run_on_a_terminal([str(QUICKSTART), "--out", str(tmp_path / "qs")], tmp_path)
+    assert code == 0
+    assert text == ""  # stderr stayed empty: the run took well under a second
