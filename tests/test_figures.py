@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 import sim
 from helpers import SCENARIOS, run_cli
+from sim.cli import main
 from sim.report.figures import (
     FIGURES,
     cooling_parts,
@@ -34,6 +35,7 @@ EXPECTED_LABELS = {
     "carbon": [r"^time \(UTC\)$", r"^carbon intensity \(gCO2e/kWh\)$", r"^emissions per interval \((kg|t)CO2e\)$",
                r"^cumulative emissions \((kg|t)CO2e\)$"],
     "water": [r"^water per interval \(L\)$", r"^cumulative water \(L\)$"],
+    "cost": [r"^cost per interval \(USD\)$", r"^cumulative cost \(USD\)$"],
     "jobs": [r"^facility energy \((kWh|MWh|GWh)\)$", r"^operational carbon \((kg|t)CO2e\)$"],
     "latency": [r"^latency \(s\)$", r"^requests at or below \(%\)$"],
     "energy_per_token": [r"^load \(requests/s\)$", r"^energy per output token \(J/token\)$"],
@@ -56,11 +58,6 @@ def assert_readable(made) -> None:
 
 
 # ------------------------------------------------------------------------------ shipped scenarios
-@pytest.fixture(scope="module")
-def shipped_runs(tmp_path_factory, request):
-    return {}
-
-
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
 def test_every_shipped_scenario_gets_its_figures_as_png_with_units(path, shared_data, tmp_path):
     run = sim.run(path, {"scenario.duration": "1d"}, out=tmp_path / "run")
@@ -92,7 +89,7 @@ def test_plot_command_writes_pngs_and_says_what_it_skipped(tmp_path):
         assert str(png) in result.stdout
     assert "skipped  latency: no requests.parquet" in result.stdout
     elsewhere = tmp_path / "slides"
-    assert run_cli("plot", str(run_dir), "--out", str(elsewhere)).returncode == 0
+    assert main(["plot", str(run_dir), "--out", str(elsewhere)]) == 0  # in-process: same command, no start-up
     assert (elsewhere / "carbon.png").is_file()
 
 
@@ -126,6 +123,20 @@ def facility_timeseries(ts: pd.DataFrame) -> pd.DataFrame:
     return ts
 
 
+def test_footprint_columns_add_accountings_water_and_cost(shared_data):
+    run = sim.run(SCENARIOS / "footprint.toml", {"scenario.duration": "1d"})
+    made = {m.name: m for m in make_figures(run)[0]}
+    assert {"carbon", "water", "cost"} <= set(made)
+    for item in made.values():
+        assert_readable(item)
+    carbon_legend = [t.get_text() for t in made["carbon"].figure.axes[1].get_legend().get_texts()]
+    assert {"location-based, cumulative", "market-based, cumulative", "marginal, cumulative",
+            "embodied, cumulative"} <= set(carbon_legend)
+    water_legend = [t.get_text() for t in made["water"].figure.axes[0].get_legend().get_texts()]
+    assert water_legend[:2] == ["on site (cooling)", "off site (generation)"]
+    assert "electricity price (USD/MWh)" in labels_of(made["cost"].figure)
+
+
 def test_weather_water_and_cooling_parts_are_drawn_when_present(quickstart):
     run = with_tables(quickstart, timeseries=facility_timeseries(quickstart.timeseries))
     made = {m.name: m for m in make_figures(run)[0]}
@@ -149,7 +160,8 @@ def test_without_weather_the_pue_figure_says_so(quickstart):
     made = {m.name: m for m in make_figures(quickstart)[0]}
     assert "no weather modelled" in made["pue_weather"].figure.axes[0].get_title()
     skipped = {s.name: s.reason for s in make_figures(quickstart)[1]}
-    assert "water" in skipped and "latency" in skipped and "pareto" in skipped
+    assert skipped["latency"] == "no requests.parquet"
+    assert skipped["pareto"].startswith("no sweep or comparison table")
 
 
 def synthetic_requests(ts: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:

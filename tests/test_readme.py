@@ -57,5 +57,5 @@ def test_the_readme_runs_as_written(tmp_path):
         assert result.returncode == 0, f"README step failed:\n{text}\n--- stderr ---\n{result.stderr}"
     assert (tmp_path / "outputs" / "gpt3" / "report.html").is_file()
     assert (tmp_path / "outputs" / "gpt3-api" / "report.html").is_file()
-    assert sorted(p.name for p in (tmp_path / "outputs" / "gpt3" / "figures").iterdir()) == [
-        "carbon.png", "facility_power.png", "jobs.png", "pue_weather.png"]
+    drawn = {p.name for p in (tmp_path / "outputs" / "gpt3" / "figures").iterdir()}
+    assert {"carbon.png", "facility_power.png", "jobs.png", "pue_weather.png"} <= drawn

@@ -85,8 +85,9 @@ def test_report_embeds_its_figures_as_png_and_fetches_nothing(gpt3_report):
     assert page.external == []  # no network: no external script, style, image or link
     assert "<script" not in text
     alts = [img["alt"] for img in page.images]
-    assert alts == ["Facility power by component", "PUE and outdoor temperature", "Carbon intensity and emissions",
-                    "Energy and carbon per job"]
+    required = ["Facility power by component", "PUE and outdoor temperature", "Carbon intensity and emissions",
+                "Energy and carbon per job"]
+    assert [alt for alt in alts if alt in required] == required
     for img in page.images:
         prefix = "data:image/png;base64,"
         assert img["src"].startswith(prefix)

@@ -196,26 +196,43 @@ def pue_weather_figure(ts: pd.DataFrame | None) -> Figure:
     return figure
 
 
+# Carbon accountings a run may hold, by timeseries column, as the legend names them.
+CARBON_ACCOUNTS = (("carbon_kg", "location-based"), ("carbon_market_kg", "market-based"),
+                   ("carbon_marginal_kg", "marginal"), ("embodied_carbon_kg", "embodied"))
+
+
+def _finite_any(ts: pd.DataFrame, column: str) -> bool:
+    return column in ts.columns and bool(np.isfinite(pd.to_numeric(ts[column], errors="coerce")).any())
+
+
 def carbon_figure(ts: pd.DataFrame | None) -> Figure:
-    """Grid carbon intensity (top) and operational emissions per interval with their running total (bottom)."""
+    """Grid carbon intensity (top); emissions per interval and the running total of every accounting (bottom)."""
     ts = _need(ts, "timeseries.parquet", ("timestamp", "interval_s", "carbon_intensity_g_per_kwh", "carbon_kg"))
     x, _ = _edges(ts)
     figure, axes = _new_figure(TALL, rows=2, sharex=True)
     top, bottom = axes[0, 0], axes[1, 0]
-    top.step(x, _step(ts["carbon_intensity_g_per_kwh"]), where="post", color="#8c564b")
+    top.step(x, _step(ts["carbon_intensity_g_per_kwh"]), where="post", color="#8c564b", label="average")
+    if _finite_any(ts, "carbon_marginal_intensity_g_per_kwh"):
+        top.step(x, _step(ts["carbon_marginal_intensity_g_per_kwh"]), where="post", color="#8c564b",
+                 linestyle="--", label="marginal")
+        top.legend(loc="upper left", fontsize="small")
     top.set_ylabel("carbon intensity (gCO2e/kWh)")
     top.set_ylim(bottom=0)
-    top.set_title("Grid carbon intensity and operational emissions")
+    top.set_title("Grid carbon intensity and emissions")
     per_interval = ts["carbon_kg"].to_numpy(dtype=float)
     divisor, unit = display_scale("kgCO2e", per_interval)
-    bottom.step(x, _step(per_interval / divisor), where="post", color="#7f7f7f", label="per interval")
+    bottom.step(x, _step(per_interval / divisor), where="post", color="#7f7f7f",
+                label="location-based, per interval")
     bottom.fill_between(x, 0, _step(per_interval / divisor), step="post", color="#7f7f7f", alpha=0.3)
     bottom.set_ylabel(f"emissions per interval ({unit})")
     bottom.set_ylim(bottom=0)
-    cumulative = np.nancumsum(per_interval)
-    c_div, c_unit = display_scale("kgCO2e", cumulative)
+    accounts = [(c, name) for c, name in CARBON_ACCOUNTS if _finite_any(ts, c)]
+    totals = {c: np.nancumsum(ts[c].to_numpy(dtype=float)) for c, _ in accounts}
+    c_div, c_unit = display_scale("kgCO2e", np.concatenate(list(totals.values())))
     twin = bottom.twinx()
-    twin.plot(x[1:], cumulative / c_div, color="black", linewidth=1.2, label="cumulative")
+    for (column, name), style in zip(accounts, ("-", "--", ":", "-.")):
+        label = f"{name}, cumulative" if len(accounts) > 1 else "cumulative"
+        twin.plot(x[1:], totals[column] / c_div, color="black", linestyle=style, linewidth=1.2, label=label)
     twin.set_ylabel(f"cumulative emissions ({c_unit})")
     twin.set_ylim(bottom=0)
     h1, l1 = bottom.get_legend_handles_labels()
@@ -226,26 +243,72 @@ def carbon_figure(ts: pd.DataFrame | None) -> Figure:
     return figure
 
 
+WATER_PARTS = (("water_l", "on site (cooling)", "#1f77b4"), ("water_offsite_l", "off site (generation)", "#9ecae1"))
+
+
 def water_figure(ts: pd.DataFrame | None) -> Figure:
-    """On-site water per interval and cumulative, when the cooling plant consumes any."""
-    ts = _need(ts, "timeseries.parquet", ("timestamp", "interval_s", "water_l"))
-    if not _has_values(ts["water_l"]):
-        raise Skip("no on-site water consumed (the facility model evaporates none)")
+    """Water per interval, on site and off site stacked, with the running total."""
+    ts = _need(ts, "timeseries.parquet", ("timestamp", "interval_s"))
+    parts = [(c, name, color) for c, name, color in WATER_PARTS if c in ts.columns and _has_values(ts[c])]
+    if not parts:
+        raise Skip("no water consumed on site or off site")
     x, _ = _edges(ts)
     figure, axes = _new_figure()
     ax = axes[0, 0]
-    water = ts["water_l"].to_numpy(dtype=float)
-    ax.step(x, _step(water), where="post", color="#1f77b4", label="per interval")
+    lower = np.zeros(len(ts))
+    for column, name, color in parts:
+        upper = lower + np.nan_to_num(ts[column].to_numpy(dtype=float))
+        ax.fill_between(x, _step(lower), _step(upper), step="post", color=color, label=name, linewidth=0)
+        lower = upper
     ax.set_ylabel("water per interval (L)")
     ax.set_ylim(bottom=0)
     twin = ax.twinx()
-    twin.plot(x[1:], np.nancumsum(water), color="black", linewidth=1.2, label="cumulative")
+    twin.plot(x[1:], np.cumsum(lower), color="black", linewidth=1.2, label="cumulative")
     twin.set_ylabel("cumulative water (L)")
     twin.set_ylim(bottom=0)
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = twin.get_legend_handles_labels()
     ax.legend(h1 + h2, l1 + l2, loc="upper left", fontsize="small")
-    ax.set_title("On-site water consumption")
+    ax.set_title("Water consumption")
+    _time_axis(ax)
+    return figure
+
+
+COST_PARTS = (("energy_cost_usd", "energy", "#ff7f0e"), ("hardware_cost_usd", "hardware", "#9467bd"))
+
+
+def cost_figure(ts: pd.DataFrame | None) -> Figure:
+    """Electricity price (top) and cost per interval, energy and hardware stacked, with the running total."""
+    ts = _need(ts, "timeseries.parquet", ("timestamp", "interval_s"))
+    parts = [(c, name, color) for c, name, color in COST_PARTS if c in ts.columns and _has_values(ts[c])]
+    if not parts:
+        raise Skip("no cost in the time series (no electricity price or hardware cost)")
+    x, _ = _edges(ts)
+    price = _finite_any(ts, "electricity_price_usd_per_mwh")
+    figure, axes = _new_figure(TALL if price else WIDE, rows=2 if price else 1, sharex=True)
+    if price:
+        top = axes[0, 0]
+        top.step(x, _step(ts["electricity_price_usd_per_mwh"]), where="post", color="#ff7f0e")
+        top.set_ylabel("electricity price (USD/MWh)")
+        top.set_ylim(bottom=min(0.0, float(np.nanmin(ts["electricity_price_usd_per_mwh"]))))  # prices can go negative
+        top.set_title("Electricity price and cost")
+    ax = axes[-1, 0]
+    lower = np.zeros(len(ts))
+    for column, name, color in parts:
+        upper = lower + np.nan_to_num(ts[column].to_numpy(dtype=float))
+        ax.fill_between(x, _step(lower), _step(upper), step="post", color=color, label=name, linewidth=0)
+        lower = upper
+    ax.set_ylabel("cost per interval (USD)")
+    ax.set_ylim(bottom=0)
+    twin = ax.twinx()
+    twin.plot(x[1:], np.cumsum(lower), color="black", linewidth=1.2, label="cumulative")
+    twin.set_ylabel("cumulative cost (USD)")
+    twin.set_ylim(bottom=0)
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = twin.get_legend_handles_labels()
+    ax.legend(h1 + h2, l1 + l2, loc="upper left", fontsize="small")
+    if not price:
+        ax.set_title("Cost")
     _time_axis(ax)
     return figure
 
@@ -543,7 +606,8 @@ FIGURES: tuple[FigureSpec, ...] = (
     FigureSpec("facility_power", "Facility power by component", lambda r: facility_power_figure(r.timeseries)),
     FigureSpec("pue_weather", "PUE and outdoor temperature", lambda r: pue_weather_figure(r.timeseries)),
     FigureSpec("carbon", "Carbon intensity and emissions", lambda r: carbon_figure(r.timeseries)),
-    FigureSpec("water", "On-site water", lambda r: water_figure(r.timeseries)),
+    FigureSpec("water", "Water consumption", lambda r: water_figure(r.timeseries)),
+    FigureSpec("cost", "Electricity price and cost", lambda r: cost_figure(r.timeseries)),
     FigureSpec("jobs", "Energy and carbon per job", lambda r: jobs_figure(r.jobs)),
     FigureSpec("latency", "Latency distributions", lambda r: latency_figure(r.requests)),
     FigureSpec("energy_per_token", "Energy per token against load",

@@ -24,7 +24,8 @@ MAX_TABLE_ROWS = 500
 
 # The headline numbers, in this order, when the summary has them.
 HEADLINE = ("simulated_s", "gpus", "nodes", "gpu_hours", "it_energy_kwh", "facility_energy_kwh", "pue",
-            "carbon_kg", "water_l", "wall_s")
+            "carbon_kg", "carbon_market_kg", "carbon_marginal_kg", "embodied_carbon_kg", "water_l",
+            "water_offsite_l", "water_total_l", "energy_cost_usd", "hardware_cost_usd", "cost_usd", "wall_s")
 
 STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2rem auto;
