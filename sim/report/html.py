@@ -95,9 +95,22 @@ def _summary_rows(summary: dict) -> tuple[list[tuple[str, str, str]], dict[str, 
     return rows, records
 
 
+# Names that say more than their words: which accounting a carbon or water total is.
+LABELS = {
+    "carbon_kg": "carbon, location-based", "carbon_market_kg": "carbon, market-based",
+    "carbon_marginal_kg": "carbon, marginal", "embodied_carbon_kg": "carbon, embodied",
+    "water_l": "water, on site", "water_offsite_l": "water, off site", "water_total_l": "water, total",
+    "cost_usd": "cost, total", "wall_s": "wall time",
+}
+
+
+def _label(name: str) -> str:
+    return LABELS.get(name) or (words(name) if "." not in name else name)
+
+
 def _kv_table(rows: list[tuple[str, str, str]]) -> str:
     body = "".join(
-        f"<tr><th>{_esc(words(name) if '.' not in name else name)}</th><td class=num>{_esc(value)}</td>"
+        f"<tr><th>{_esc(_label(name))}</th><td class=num>{_esc(value)}</td>"
         f"<td>{_esc(unit)}</td></tr>"
         for name, value, unit in rows
     )
