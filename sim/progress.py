@@ -10,13 +10,19 @@ it costs one clock read per interval and nothing per event. It is drawn only whe
 The bar is a `tqdm` bar (a small, well-kept library with no dependencies). Its total is the
 scenario's `duration` when given; otherwise the end is unknown and the bar counts simulated time.
 
-The same hook keeps Ctrl-C working during long stretches of pure computation. CPython (3.11) runs a
-Python signal handler only in the main thread, and only notices a signal promptly when the C-level
-handler ran in the main thread: when the kernel delivers SIGINT to one of pyarrow's worker threads,
-the signal stays pending while the main thread computes, and Ctrl-C seems ignored (seen here: about
-one run in fifty under load). So every `check_s` of wall time the hook asks the interpreter to run
-pending handlers (`signal.pthread_sigmask` with an empty set calls PyErr_CheckSignals), and a
-pending Ctrl-C becomes a KeyboardInterrupt at the next closed interval.
+The same hook makes Ctrl-C stop a run every time. Two CPython behaviours can lose it (both seen
+here, each about one run in forty under load, the run then going on for minutes):
+
+- the KeyboardInterrupt is raised inside a callback whose exceptions CPython ignores ("Exception
+  ignored in ..."), e.g. importlib's module-lock weakref callback while pandas is imported lazily
+  mid-run. So while the hook is attached, SIGINT goes to a handler that also records it, and the
+  hook raises KeyboardInterrupt again at its next check if the first one was swallowed;
+- CPython 3.11 notices a signal promptly only when the C-level handler ran in the main thread; when
+  the kernel hands SIGINT to one of pyarrow's worker threads, it stays pending while the main thread
+  computes. So each check also asks the interpreter to run pending handlers
+  (`signal.pthread_sigmask` with an empty set calls PyErr_CheckSignals).
+
+Checks happen every `check_s` (0.1 s) of wall time, at the next closed interval.
 """
 
 from __future__ import annotations
@@ -95,6 +101,8 @@ class RunProgress:
         self._next_draw_at = self.started_at + delay_s
         self._next_check_at = self.started_at
         self._pump = None  # set by attach(): runs pending signal handlers
+        self.interrupted = False  # Ctrl-C was received while attached
+        self._previous_sigint = None  # the handler to put back on close(), when ours was installed
         self._bar = None  # a tqdm bar, made on the first draw after `delay_s`
         self._on_screen = False  # something was (or was being) drawn: close() must blank the line
         self.draws = 0
@@ -110,6 +118,7 @@ class RunProgress:
         self._next_draw_at = self.started_at + self.delay_s
         self._next_check_at = self.started_at + self.check_s
         self._pump = _signal_pump()
+        self._install_sigint_handler()
         meter = simulation.meter
         forward = meter.on_bin
 
@@ -127,6 +136,8 @@ class RunProgress:
         self._next_check_at = now + self.check_s
         if self._pump is not None:
             self._pump()  # raises KeyboardInterrupt here if Ctrl-C is pending
+        if self.interrupted:
+            raise KeyboardInterrupt  # the first one was swallowed on its way up
         if self.enabled and now >= self._next_draw_at:
             self._next_draw_at = now + self.refresh_s
             self._draw(simulated_s)
@@ -153,12 +164,32 @@ class RunProgress:
         self._bar.refresh()
         self.draws += 1
 
+    def _install_sigint_handler(self) -> None:
+        """Record Ctrl-C as well as raising it, when SIGINT has Python's default handler (not when it is
+        ignored, e.g. in a background job, nor when an application installed its own)."""
+        if threading.current_thread() is not threading.main_thread() or self._previous_sigint is not None:
+            return
+        if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+            return
+
+        def on_sigint(signum, frame):
+            self.interrupted = True
+            raise KeyboardInterrupt
+
+        self._previous_sigint = signal.signal(signal.SIGINT, on_sigint)
+
+    def _restore_sigint_handler(self) -> None:
+        if self._previous_sigint is not None:
+            signal.signal(signal.SIGINT, self._previous_sigint)
+            self._previous_sigint = None
+
     def close(self) -> None:
-        """Remove the bar from the terminal (on success, error or Ctrl-C alike).
+        """Remove the bar from the terminal (on success, error or Ctrl-C alike); give SIGINT back.
 
         A Ctrl-C may land inside tqdm while it draws, before the bar object exists or half-way through
         its own bookkeeping, so the line is also blanked here, whatever tqdm managed to do.
         """
+        self._restore_sigint_handler()
         try:
             if self._bar is not None:
                 self._bar.close()

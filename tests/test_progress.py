@@ -103,6 +103,47 @@ def test_the_bar_changes_nothing_in_the_run():
     pd.testing.assert_frame_equal(result.timeseries.to_pandas(), plain.timeseries.to_pandas())
 
 
+def test_a_swallowed_ctrl_c_is_raised_again_at_the_next_check():
+    """CPython ignores a KeyboardInterrupt raised inside some callbacks (importlib's module-lock weakref
+    callback, finalizers); the run must stop anyway."""
+    scenario = sim.load(QUICKSTART, {"output.interval": 60})
+    simulation = Simulation(scenario)
+    watcher = RunProgress(None, quiet=True, check_s=0.0)
+    watcher.attach(simulation)
+    handler = signal.getsignal(signal.SIGINT)
+    assert handler is not signal.default_int_handler
+    closed = []
+    forward = simulation.recorder.on_bin
+
+    def on_bin(record):
+        forward(record)
+        closed.append(record.end_s)
+        if len(closed) == 10:
+            try:  # Ctrl-C arrives inside code that swallows it
+                handler(signal.SIGINT, None)
+            except KeyboardInterrupt:
+                pass
+
+    simulation.recorder.on_bin = on_bin
+    simulation.footprint.emit = on_bin
+    with pytest.raises(KeyboardInterrupt):
+        simulation.run()
+    watcher.close()
+    assert len(closed) == 10  # stopped at the very next interval
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # given back
+
+
+def test_an_ignored_sigint_stays_ignored():
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # as in a shell's background job
+    try:
+        watcher = RunProgress(None, quiet=True)
+        watcher.attach(Simulation(sim.load(QUICKSTART)))
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        watcher.close()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def test_run_progress_totals_the_duration_limit():
     scenario = sim.load(QUICKSTART, {"scenario.duration": "2d"})
     assert run_progress(scenario, stream=Terminal()).total_s == 2 * S_PER_DAY
