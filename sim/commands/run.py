@@ -42,11 +42,38 @@ def summary_lines(summary: dict) -> list[str]:
         f"  GPUs           {summary['gpus']:,} in {summary['nodes']:,} nodes; {summary['gpu_hours']:,.0f} GPU-hours of jobs",
         f"  IT energy      {format_energy(summary['it_energy_kwh'])}",
         f"  facility       {format_energy(summary['facility_energy_kwh'])}" + (f"   PUE {pue:.3f}" if pue else ""),
+        *plant_lines(summary),
         f"  carbon         {format_carbon(summary['carbon_kg'])} (operational, location-based)",
         *footprint_lines(summary),
         f"  wall time      {summary['wall_s']:.2f} s, {summary['events']:,} events",
     ]
+    for service in summary.get("services", []):
+        lines.append(service_line(service))
+    parts = [f"{name} {format_energy(summary[key])}" for name, key in (("network", "network_energy_kwh"),
+             ("storage", "storage_energy_kwh")) if summary.get(key)]
+    if parts:
+        lines[3] += f" ({', '.join(parts)})"
+    if summary.get("failures"):
+        ratios = [job["effective_training_time_ratio"] for job in summary.get("jobs", []) if job.get("failures")]
+        at = next(i for i, line in enumerate(lines) if line.startswith("  wall time"))
+        lines.insert(at, f"  failures       {summary['failures']:,}; effective training time "
+                        + ", ".join(f"{r:.1%}" for r in ratios))
     return lines
+
+
+def plant_lines(summary: dict) -> list[str]:
+    """The cooling plant and its weather (model = 'plant', sim/facility/plant.py), when present."""
+    facility = summary.get("facility") or {}
+    if facility.get("model") != "plant":
+        return []
+    wue = summary.get("wue_l_per_kwh")
+    return [
+        f"  cooling plant  {facility['preset']} ({facility['cooling']}-cooled, "
+        f"{'cooling towers' if facility['heat_rejection'] == 'towers' else 'dry coolers'}), "
+        f"design {facility['design_it_power_w'] / 1e6:,.3g} MW IT"
+        + (f"; on-site WUE {wue:.3f} L/kWh" if wue is not None else ""),
+        f"  weather        {summary['weather']['source'].split(' (')[0]}, {summary['weather']['steps']:,} steps",
+    ]
 
 
 def footprint_lines(summary: dict) -> list[str]:
@@ -66,6 +93,18 @@ def footprint_lines(summary: dict) -> list[str]:
         f"{summary['water_offsite_l']:,.0f} off site)",
         f"  cost           {cost}",
     ]
+
+
+def service_line(service: dict) -> str:
+    """One line per inference service: requests, tail latencies, energy and carbon per request."""
+    def num(value, fmt):
+        return "n/a" if value is None else format(value, fmt)
+
+    return (f"  service        {service['service']}: {service['completed']:,} requests, "
+            f"p99 TTFT {num(service['ttft_p99_s'], '.2f')} s, p99 latency {num(service['latency_p99_s'], '.1f')} s, "
+            f"{num(service['energy_per_output_token_j'], '.2f')} J/output token "
+            f"(GPU {num(service['gpu_energy_per_output_token_j'], '.2f')}), "
+            f"{num(service['carbon_per_request_g'], '.3f')} gCO2e/request")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -19,7 +19,10 @@ from sim.engine.footprint import FootprintAccountant, grid_sources, hardware_foo
 from sim.engine.meter import IT_CHANNELS, Meter
 from sim.engine.streams import RandomStreams
 from sim.facility.cluster import IDLE_OWNER, Cluster
+from sim.facility.network import build_fabric, fabric_summary
 from sim.facility.grid_signals import FileSource, SignalSource, drive_source
+from sim.facility.plant import attach_weather, build_plant, facility_summary
+from sim.facility.storage import build_storage, storage_summary
 from sim.output.recorder import TimeseriesRecorder
 from sim.physics.fixed_pue import FixedPue
 from sim.timeseries.series import to_epoch_s
@@ -41,6 +44,8 @@ def parquet_metadata(scenario: Scenario) -> dict[bytes, bytes]:
 
 
 def build_facility(scenario: Scenario):
+    if scenario.facility.model == "plant":
+        return build_plant(scenario)
     return FixedPue(pue=scenario.facility.pue, cooling_share=scenario.facility.cooling_share,
                     wue_l_per_kwh=scenario.facility.wue_l_per_kwh)
 
@@ -51,6 +56,7 @@ class RunResult:
     timeseries: pa.Table | None
     jobs: pa.Table
     warnings: list[str] = field(default_factory=list)
+    requests: pa.Table | None = None  # one row per inference request, when the scenario has services
 
 
 class Simulation:
@@ -90,15 +96,38 @@ class Simulation:
             if not source.is_constant:
                 self.env.process(drive_source(self.env, source, self.start_epoch_s,
                                               functools.partial(self.meter.set_signal, key), self._horizon(source)))
+        # Outdoor weather, hour by hour, for the cooling plant (and the ambient columns): a SimPy process.
+        self.weather = attach_weather(self.env, self.meter, self.facility, scenario, self.start_epoch_s)
         self.cluster = Cluster(self.env, self.meter, scenario.cluster.node_spec(), scenario.cluster.node_count)
-        self.jobs = [TrainingJob(self.env, self.cluster, spec) for spec in scenario.jobs]
+        self.fabric = build_fabric(scenario.network, self.meter, self.cluster)
+        self.storage = build_storage(scenario.storage, self.meter, self.cluster)
+        self.jobs = [
+            TrainingJob(self.env, self.cluster, spec, fabric=self.fabric, storage=self.storage, streams=self.streams)
+            for spec in scenario.jobs
+        ]
+        self.services = self._build_services()
+
+    def _build_services(self) -> list:
+        """[[services]]: inference services take their nodes now, before any job asks for some."""
+        if not self.scenario.services:
+            return []
+        from sim.output.columns import SERVICE_TIMESERIES_COLUMNS
+        from sim.workloads.service import InferenceService, RequestColumns
+
+        services = [
+            InferenceService(self.env, self.cluster, self.meter, spec, self.streams, self.start_epoch_s,
+                             spec.duration if spec.duration is not None else self.scenario.scenario.duration)
+            for spec in self.scenario.services
+        ]
+        self.recorder.add_provider(tuple(c.name for c in SERVICE_TIMESERIES_COLUMNS), RequestColumns(services))
+        return services
 
     def _horizon(self, source: SignalSource) -> float | None:
-        """Where a signal's driver stops [UTC epoch s]: never (None) when jobs or a duration end the run;
+        """Where a signal's driver stops [UTC epoch s]: never (None) when jobs, services or a duration end the run;
         otherwise at the end of a file (a run without either lasts as long as its files) or at once."""
         if self.scenario.scenario.duration is not None:
             return self.start_epoch_s + self.scenario.scenario.duration
-        if self.scenario.jobs:
+        if self.scenario.jobs or self.scenario.services:
             return None
         return source.series.end_epoch_s if isinstance(source, FileSource) else self.start_epoch_s
 
@@ -108,8 +137,8 @@ class Simulation:
             self.recorder.open(timeseries_path, parquet_metadata(self.scenario))
         env = self.env
         until = None
-        if self.jobs:
-            until = env.all_of([job.process for job in self.jobs])
+        if self.jobs or self.services:
+            until = env.all_of([job.process for job in self.jobs] + [s.process for s in self.services])
         if self.scenario.scenario.duration is not None:
             limit = env.timeout(self.scenario.scenario.duration)
             until = limit if until is None else env.any_of([until, limit])
@@ -134,13 +163,25 @@ class Simulation:
         jobs = self._jobs_table(end_s)
         summary = self._summary(end_s, wall_s)
         timeseries = None if timeseries_path is not None else self.footprint.finalize_timeseries(table=self.recorder.table())
-        return RunResult(summary=summary, timeseries=timeseries, jobs=jobs, warnings=list(self.warnings))
+        requests = None
+        if self.services:
+            from sim.workloads.service import requests_table
+
+            summary["services"] = [
+                {**service.summary(end_s),
+                 **self._footprint_columns(service.name, service.plan.nodes * service.held_s(end_s))}
+                for service in self.services
+            ]
+            requests = requests_table(self.services, self.start, parquet_metadata(self.scenario))
+        return RunResult(summary=summary, timeseries=timeseries, jobs=jobs, warnings=list(self.warnings),
+                         requests=requests)
 
     # ---------------------------------------------------------------- results
     def _job_rows(self, end_s: float) -> list[dict]:
         owners = self.meter.owner_totals()
         rows = []
         for job in self.jobs:
+            job.settle(end_s)
             st = job.state
             totals = owners.get(job.spec.name)
             channel_kwh = [e / J_PER_KWH for e in totals.channel_energy_j] if totals else [0.0] * len(IT_CHANNELS)
@@ -166,8 +207,9 @@ class Simulation:
                 "it_kwh": math.fsum(channel_kwh),
                 "facility_kwh": (totals.facility_energy_j / J_PER_KWH) if totals else 0.0,
                 "carbon_kg": (totals.carbon_g / 1000.0) if totals else 0.0,
-                **self._footprint_columns(job.spec.name, st.nodes * duration_s),
+                **self._footprint_columns(job.spec.name, job.allocated_node_s(end_s)),
             })
+            rows[-1].update(job.result_columns(end_s, network_kwh=channel_kwh[2], storage_kwh=channel_kwh[3]))
         return rows
 
     def _footprint_columns(self, owner: str, allocated_node_s: float) -> dict:
@@ -190,9 +232,9 @@ class Simulation:
             values = [row[column.name] for row in rows]
             if column.name.endswith("_at"):
                 arrays[column.name] = pa.array(values, type=pa.timestamp("us", tz="UTC"))
-            elif column.name in ("job", "kind", "status"):
+            elif column.name in ("job", "kind", "status", "mode"):
                 arrays[column.name] = pa.array(values, type=pa.string())
-            elif column.name in ("gpus", "nodes"):
+            elif column.name in ("gpus", "nodes", "failures", "checkpoints"):
                 arrays[column.name] = pa.array(values, type=pa.int64())
             else:
                 arrays[column.name] = pa.array(values, type=pa.float64())
@@ -226,11 +268,15 @@ class Simulation:
             "pue": facility_kwh / it_kwh if it_kwh > 0 else None,
             "carbon_kg": r.total("carbon_kg"),
             "water_l": r.total("water_l"),
+            **facility_summary(self.scenario, self.facility, self.weather, r),
             **self._footprint_summary(end_s, job_rows),
             "gpu_hours": math.fsum(row["gpu_hours"] for row in job_rows),
             "wall_s": wall_s,
             "events": _events_processed(self.env),
             "warnings": list(self.warnings),
+            "network": fabric_summary(self.fabric),
+            "storage": storage_summary(self.storage),
+            "failures": sum(row["failures"] for row in job_rows),
             "jobs": [
                 {k: (v.isoformat().replace("+00:00", "Z") if hasattr(v, "isoformat") else v) for k, v in row.items()}
                 for row in job_rows

@@ -62,6 +62,19 @@ class Cluster:
         self.free_nodes = simpy.Container(env, capacity=node_count, init=node_count)
         self.idle = NodeGroup(meter, node, node_count, node_count * node.gpus_per_node, IDLE_OWNER)
         self._refresh_idle()
+        # Nodes held by each owner (jobs, services), and who wants to know when that changes.
+        self.held: dict[str, int] = {}
+        self._holding_listeners: list = []
+
+    def on_holding_change(self, listener) -> None:
+        """Call ``listener(owner, nodes_held, now_s)`` whenever an owner's count of held nodes changes
+        (shared infrastructure splits its always-on power by nodes held: sim/facility/storage.py)."""
+        self._holding_listeners.append(listener)
+
+    def _holding_changed(self, owner: str, delta_nodes: int) -> None:
+        self.held[owner] = self.held.get(owner, 0) + delta_nodes
+        for listener in self._holding_listeners:
+            listener(owner, self.held[owner], self.env.now)
 
     @property
     def gpu_count(self) -> int:
@@ -80,13 +93,27 @@ class Cluster:
         """An event that fires when enough whole nodes for `gpus` are free (first come, first served)."""
         return self.free_nodes.get(self.nodes_for(gpus))
 
-    def take(self, gpus: int, owner: str) -> NodeGroup:
-        """After `request` fired: the nodes leave the idle group and form the owner's group."""
+    def borrow(self, owner: str, nodes: int = 1) -> bool:
+        """Take ``nodes`` free nodes at once for ``owner`` if they are free and no request waits before
+        (first come, first served); False otherwise. The caller adds them to one of its groups."""
+        if self.free_nodes.level < nodes or self.free_nodes.get_queue:
+            return False
+        self.free_nodes.get(nodes)
         self._refresh_idle()
-        return NodeGroup(self.meter, self.node, self.nodes_for(gpus), gpus, owner)
+        self._holding_changed(owner, nodes)
+        return True
+
+    def take(self, gpus: int, owner: str, nodes: int | None = None) -> NodeGroup:
+        """After `request` fired: the nodes leave the idle group and form the owner's group (of
+        ``nodes`` nodes, default the whole nodes that `gpus` need; more when it keeps spares)."""
+        self._refresh_idle()
+        group = NodeGroup(self.meter, self.node, self.nodes_for(gpus) if nodes is None else nodes, gpus, owner)
+        self._holding_changed(owner, group.nodes)
+        return group
 
     def release(self, group: NodeGroup) -> None:
         """The group's nodes go back to the idle pool."""
         group.set_power(self.env.now, 0.0, 0.0)
         self.free_nodes.put(group.nodes)
         self._refresh_idle()
+        self._holding_changed(group.owner, -group.nodes)

@@ -27,9 +27,17 @@ TIMESERIES_COLUMNS: tuple[Column, ...] = (
     Column("facility_kwh", "kWh", "facility energy = it + cooling + power_loss + misc", formula="it_kwh + cooling_kwh + power_loss_kwh + misc_kwh"),
     Column("pue", "1", "facility_kwh / it_kwh over the interval", formula="facility_kwh / it_kwh (NaN when it_kwh = 0)"),
     Column("ambient_c", "degC", "time-mean outdoor dry-bulb temperature (NaN when no weather is modelled)", formula="integral of the dry-bulb temperature over the interval / interval_s"),
+    Column("wet_bulb_c", "degC", "time-mean outdoor wet-bulb temperature (NaN when no weather is modelled)"),
     Column("carbon_intensity_g_per_kwh", "gCO2e/kWh", "energy-weighted grid carbon intensity over the interval", formula="integral of intensity x facility power / facility energy, so carbon_kg = facility_kwh x this / 1000"),
     Column("carbon_kg", "kgCO2e", "operational, location-based carbon = facility_kwh x intensity / 1000", formula="facility_kwh x carbon_intensity_g_per_kwh / 1000"),
     Column("water_l", "L", "on-site water consumed by the cooling plant", formula="integral of the plant's water rate [L/s] over the interval"),
+    # cooling energy by equipment (model = "plant": one column per equipment the plant has; sim/facility/plant.py)
+    Column("cooling_chiller_kwh", "kWh", "chiller compressors (with the condenser fans of air-cooled chillers)"),
+    Column("cooling_crah_fan_kwh", "kWh", "room-air fans (CRAH units, fan walls, outdoor-air handlers)"),
+    Column("cooling_cdu_pump_kwh", "kWh", "pumps of the direct-to-chip liquid loop (only with liquid cooling)"),
+    Column("cooling_pump_kwh", "kWh", "chilled-water and condenser-water (or dry-cooler loop) pumps"),
+    Column("cooling_tower_fan_kwh", "kWh", "cooling-tower fans (only with heat_rejection = towers)"),
+    Column("cooling_dry_cooler_fan_kwh", "kWh", "dry-cooler fans (only with heat_rejection = dry)"),
     # footprint (sim/engine/footprint.py)
     Column("carbon_marginal_intensity_g_per_kwh", "gCO2e/kWh",
            "energy-weighted marginal carbon intensity (only when [grid] gives a marginal signal)"),
@@ -57,7 +65,7 @@ JOB_COLUMNS: tuple[Column, ...] = (
     Column("wait_s", "s", "started_at - submitted_at", formula="started_at - submitted_at"),
     Column("duration_s", "s", "finished_at (or end of run) - started_at", formula="finished_at (or end of run) - started_at"),
     Column("iterations", "1", "iterations completed", formula="ceil(flop / (6 x parameters x batch_tokens)) when completed; elapsed / iteration_s while running"),
-    Column("iteration_s", "s", "time of one iteration"),
+    Column("iteration_s", "s", "mean time of one iteration (training time / iterations computed, lost ones included)"),
     Column("flop", "FLOP", "work of the whole job", formula="given flop, or 6 x parameters x tokens"),
     Column("gpu_hours", "h", "accelerators x time held", formula="gpus x time held / 3600 s/h"),
     Column("gpu_kwh", "kWh", "energy of the job's accelerators (incl. idle ones in its nodes)"),
@@ -75,4 +83,50 @@ JOB_COLUMNS: tuple[Column, ...] = (
     Column("hardware_cost_usd", "USD", "accelerators held (whole nodes) x hours x hardware_usd_per_gpu_hour (NaN when not given)"),
     Column("cost_usd", "USD", "energy_cost_usd + hardware_cost_usd"),
     Column("allocated_node_hours", "h", "nodes held x time held"),
+    Column("mode", "", "reproduce (measured throughput) or predict (compute efficiency + network model)"),
+    Column("exposed_communication_s", "s", "communication not hidden behind compute, per iteration (last plan)"),
+    Column("network_kwh", "kWh", "network energy of the job: its share of the always-on fabric by nodes held, plus traffic"),
+    Column("storage_kwh", "kWh", "storage energy of the job: its share of the tier's idle power, reads and writes"),
+    Column("failures", "1", "failures that stopped the job"),
+    Column("lost_work_s", "s", "training time thrown away: work since the last committed checkpoint at each failure"),
+    Column("restart_s", "s", "time stopped after failures: detection, replacement or repair, checkpoint reload"),
+    Column("lost_gpu_hours", "h", "accelerators x (lost work + restart time)"),
+    Column("checkpoints", "1", "checkpoints committed"),
+    Column("checkpoint_s", "s", "training stalled writing checkpoints (0 when asynchronous)"),
+    Column("checkpoint_interval_s", "s", "training time between checkpoints (inf: none)"),
+    Column("productive_s", "s", "training time whose work was kept"),
+    Column("effective_training_time_ratio", "1", "productive_s / duration_s (Llama 3: above 90%)"),
+)
+
+# Added to timeseries.parquet when the scenario has [[services]] (sim/workloads/service.py), all services pooled.
+# An interval in which no request completes has 0 requests and NaN percentiles (no sample, not zero).
+SERVICE_TIMESERIES_COLUMNS: tuple[Column, ...] = (
+    Column("requests", "1", "inference requests completed in the interval"),
+    Column("prompt_tokens", "tokens", "prompt tokens of those requests"),
+    Column("output_tokens", "tokens", "output tokens of those requests"),
+    Column("ttft_p50_s", "s", "median time to first token of those requests (NaN if none)"),
+    Column("ttft_p99_s", "s", "99th percentile time to first token (NaN if none)"),
+    Column("latency_p50_s", "s", "median end-to-end latency of those requests (NaN if none)"),
+    Column("latency_p99_s", "s", "99th percentile end-to-end latency (NaN if none)"),
+)
+
+REQUEST_COLUMNS: tuple[Column, ...] = (
+    Column("service", "", "service name"),
+    Column("request_id", "1", "index of the request in its service, in arrival order"),
+    Column("replica", "1", "replica the router chose (-1 if rejected)"),
+    Column("status", "", "completed, unfinished (queued or running when the run ended) or rejected "
+                         "(prompt as long as the context window)"),
+    Column("arrival_at", "UTC", "arrival instant"),
+    Column("arrival_s", "s", "arrival, seconds from the start of the run"),
+    Column("queueing_delay_s", "s", "admission into the running batch - arrival"),
+    Column("ttft_s", "s", "time to first token: end of the request's prefill step - arrival"),
+    Column("tpot_s", "s", "time per output token after the first: (finish - first token) / (output tokens - 1)"),
+    Column("latency_s", "s", "end-to-end latency: last token - arrival"),
+    Column("prompt_tokens", "tokens", "prompt length"),
+    Column("output_tokens", "tokens", "output length (cut at the model's context window)"),
+    Column("gpu_energy_j", "J", "the request's share of the GPU energy of the steps it was in (prefill by "
+                                "prompt tokens, decode equally per sequence)"),
+    Column("energy_j", "J", "facility energy attributed: gpu_energy_j plus its share of the service's idle "
+                            "GPU, host, cooling, power-loss and misc energy in the interval it completed"),
+    Column("carbon_g", "gCO2e", "carbon of energy_j, at the intensity of the intervals the energy was used in"),
 )

@@ -436,9 +436,14 @@ def energy_per_token_points(ts: pd.DataFrame | None, requests: pd.DataFrame | No
                          lambda c: "arriv" in c)
         tokens = _first(cols, lambda c: c in ("output_tokens", "generated_tokens", "decode_tokens"),
                         lambda c: c.endswith("_tokens") and ("out" in c or "gen" in c))
-        energy = _first(cols, lambda c: "facility" in c and unit_of(c) in ("J", "Wh", "kWh"),
+        energy = _first(cols, lambda c: c in ("energy_j", "facility_energy_j", "energy_wh", "energy_kwh"),
+                        lambda c: "facility" in c and unit_of(c) in ("J", "Wh", "kWh"),
+                        lambda c: "energy" in c and not c.startswith(("gpu_", "host_"))
+                        and unit_of(c) in ("J", "Wh", "kWh"),
                         lambda c: "energy" in c and unit_of(c) in ("J", "Wh", "kWh"))
         if arrival and tokens and energy:
+            if "status" in cols:  # only requests that finished carry their whole energy
+                requests = requests[requests["status"].astype(str) == "completed"]
             starts = pd.to_datetime(ts["timestamp"], utc=True)
             arrived = requests[arrival]
             if pd.api.types.is_numeric_dtype(arrived):  # seconds since the start of the run
@@ -484,7 +489,8 @@ def energy_per_token_figure(ts: pd.DataFrame | None, requests: pd.DataFrame | No
     ax.set_ylabel("energy per output token (J/token)")
     if np.all(j_per_token > 0) and j_per_token.max() / max(j_per_token.min(), 1e-300) > 30:
         ax.set_yscale("log")
-    ax.set_ylim(bottom=0 if ax.get_yscale() == "linear" else None)
+    if ax.get_yscale() == "linear":
+        ax.set_ylim(0, 1.1 * float(np.nanmax(j_per_token)))
     ax.grid(True, alpha=0.3)
     ax.set_title(f"Energy per token against load ({what})")
     return figure
