@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal, Union
 
 from pydantic import (
     AfterValidator,
@@ -904,7 +904,8 @@ class LengthSpec(StrictModel):
         return None
 
 
-Length = Annotated[LengthSpec, BeforeValidator(_length_shorthand)]
+# The JSON Schema says what a user may write: a count (fixed) or the table.
+Length = Annotated[LengthSpec, BeforeValidator(_length_shorthand, json_schema_input_type=Union[Annotated[int, Field(ge=0)], LengthSpec])]
 
 ARRIVAL_PROCESSES = ("poisson", "diurnal", "rate_file", "trace")
 
