@@ -405,6 +405,10 @@ class TrainingJobSpec(StrictModel):
     exposed_communication_fraction: Number = Field(
         0.0, ge=0, lt=1, description="Share of each iteration spent in communication not hidden behind compute."
     )
+    slack: DurationS | None = Field(
+        None, description="How much later than submit + its run time the job may finish (deferrable by a shifting policy)."
+    )
+    deadline: DurationS | None = Field(None, description="Latest finish, as simulated time (instead of slack).")
     gpu_hours_x_tdp: bool = Field(
         False,
         description="Arithmetic mode, not physics: while the job runs, its accelerators draw their TDP and nothing "
@@ -420,6 +424,8 @@ class TrainingJobSpec(StrictModel):
             raise ValueError("give `parameters`: iterations follow from batch_tokens x 6 x parameters")
         if (self.achieved_flop_per_s_per_gpu is None) == (self.mfu is None):
             raise ValueError("give exactly one of `achieved_flop_per_s_per_gpu` or `mfu`")
+        if self.slack is not None and self.deadline is not None:
+            raise ValueError("give `slack` or `deadline`, not both")
         if self.gpu_hours_x_tdp and self.measured_power_w_per_gpu is not None:
             raise ValueError("give at most one of `gpu_hours_x_tdp` or `measured_power_w_per_gpu`: each replaces the power model")
         return self
@@ -449,6 +455,12 @@ class OutputSection(StrictModel):
     )
 
 
+# ------------------------------------------------------------------------------- queue, policies
+# Their tables live in their own modules (they use the base types above).
+from sim.config.policies import CompareSection, PoliciesSection  # noqa: E402
+from sim.config.queue import QueueSection  # noqa: E402
+
+
 # ----------------------------------------------------------------------------------------- the run
 class Scenario(StrictModel):
     """A whole scenario file."""
@@ -460,11 +472,14 @@ class Scenario(StrictModel):
     embodied: EmbodiedSection = EmbodiedSection()
     cost: CostSection = CostSection()
     jobs: list[TrainingJobSpec] = Field(default_factory=list)
+    queue: QueueSection = QueueSection()
+    policies: PoliciesSection = PoliciesSection()
+    compare: CompareSection | None = None
     output: OutputSection = OutputSection()
 
     @model_validator(mode="after")
     def _jobs_fit(self) -> "Scenario":
-        names = [job.name for job in self.jobs]
+        names = [job.name for job in self.jobs] + [job.name for job in self.queue.jobs]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"job names must be unique; repeated: {', '.join(duplicates)}")

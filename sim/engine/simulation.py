@@ -25,6 +25,15 @@ from sim.physics.fixed_pue import FixedPue
 from sim.timeseries.series import to_epoch_s
 from sim.units import J_PER_KWH, S_PER_H
 from sim.workloads.training import TrainingJob
+from sim.engine.policy_wiring import (
+    build_run_policies,
+    check_unique_names,
+    policy_job_columns,
+    queue_job_base_columns,
+    queue_summary,
+)
+from sim.workloads.batch import BatchJob
+from sim.workloads.job_trace import queue_job_specs
 
 
 def resolved_scenario_json(scenario: Scenario) -> str:
@@ -90,15 +99,21 @@ class Simulation:
             if not source.is_constant:
                 self.env.process(drive_source(self.env, source, self.start_epoch_s,
                                               functools.partial(self.meter.set_signal, key), self._horizon(source)))
-        self.cluster = Cluster(self.env, self.meter, scenario.cluster.node_spec(), scenario.cluster.node_count)
+        node = scenario.cluster.node_spec()
+        # Policies (sim/policies/) and the queued jobs, drawn up front on their own stream ("job-generator").
+        self.policies = build_run_policies(scenario, self.grid, self.streams, self.start_epoch_s, node.gpu.tdp_w)
+        queued_specs = queue_job_specs(scenario, self.streams, node.gpu.peak_flop_per_s)
+        check_unique_names([spec.name for spec in scenario.jobs] + [spec.name for spec in queued_specs])
+        self.cluster = Cluster(self.env, self.meter, node, scenario.cluster.node_count, policies=self.policies)
         self.jobs = [TrainingJob(self.env, self.cluster, spec) for spec in scenario.jobs]
+        self.queued_jobs = [BatchJob(self.env, self.cluster, spec) for spec in queued_specs]
 
     def _horizon(self, source: SignalSource) -> float | None:
         """Where a signal's driver stops [UTC epoch s]: never (None) when jobs or a duration end the run;
         otherwise at the end of a file (a run without either lasts as long as its files) or at once."""
         if self.scenario.scenario.duration is not None:
             return self.start_epoch_s + self.scenario.scenario.duration
-        if self.scenario.jobs:
+        if self.scenario.jobs or self.queued_jobs:
             return None
         return source.series.end_epoch_s if isinstance(source, FileSource) else self.start_epoch_s
 
@@ -108,8 +123,9 @@ class Simulation:
             self.recorder.open(timeseries_path, parquet_metadata(self.scenario))
         env = self.env
         until = None
-        if self.jobs:
-            until = env.all_of([job.process for job in self.jobs])
+        processes = [job.process for job in self.jobs] + [job.process for job in self.queued_jobs]
+        if processes:
+            until = env.all_of(processes)
         if self.scenario.scenario.duration is not None:
             limit = env.timeout(self.scenario.scenario.duration)
             until = limit if until is None else env.any_of([until, limit])
@@ -168,6 +184,13 @@ class Simulation:
                 "carbon_kg": (totals.carbon_g / 1000.0) if totals else 0.0,
                 **self._footprint_columns(job.spec.name, st.nodes * duration_s),
             })
+        for job in self.queued_jobs:
+            rows.append({
+                **queue_job_base_columns(job, owners, end_s, self._instant),
+                **self._footprint_columns(job.spec.name, job.state.nodes * job.state.holding_s(end_s)),
+            })
+        for row, job in zip(rows, [*self.jobs, *self.queued_jobs]):
+            row.update(policy_job_columns(job, owners, self.grid, self.start_epoch_s, end_s, self._instant))
         return rows
 
     def _footprint_columns(self, owner: str, allocated_node_s: float) -> dict:
@@ -192,8 +215,10 @@ class Simulation:
                 arrays[column.name] = pa.array(values, type=pa.timestamp("us", tz="UTC"))
             elif column.name in ("job", "kind", "status"):
                 arrays[column.name] = pa.array(values, type=pa.string())
-            elif column.name in ("gpus", "nodes"):
+            elif column.name in ("gpus", "nodes", "suspensions"):
                 arrays[column.name] = pa.array(values, type=pa.int64())
+            elif column.unit == "bool":
+                arrays[column.name] = pa.array(values, type=pa.bool_())
             else:
                 arrays[column.name] = pa.array(values, type=pa.float64())
         return pa.table(arrays).replace_schema_metadata(parquet_metadata(self.scenario))
@@ -231,6 +256,7 @@ class Simulation:
             "wall_s": wall_s,
             "events": _events_processed(self.env),
             "warnings": list(self.warnings),
+            "queue": queue_summary(job_rows, self.policies),
             "jobs": [
                 {k: (v.isoformat().replace("+00:00", "Z") if hasattr(v, "isoformat") else v) for k, v in row.items()}
                 for row in job_rows

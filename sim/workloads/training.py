@@ -17,6 +17,7 @@ import simpy
 from sim.config.schema import TrainingJobSpec
 from sim.engine.profiles import ConstantPower, PeriodicPower
 from sim.facility.cluster import Cluster, NodeGroup
+from sim.facility.tickets import Ticket
 from sim.physics.power import (
     EXPOSED_COMMUNICATION,
     TRAINING_COMPUTE,
@@ -77,6 +78,16 @@ class TrainingJob:
             iterations=math.ceil(spec.total_flop / spec.flop_per_iteration - 1e-9),
             iteration_s=iteration_s,
         )
+        runtime_s = self.state.iterations * iteration_s
+        if spec.deadline is not None:
+            deadline_s = spec.deadline
+        elif spec.slack is not None:
+            deadline_s = spec.submit_at + runtime_s + spec.slack
+        else:
+            deadline_s = math.inf
+        # Its claim on the cluster, for the scheduling and shifting policies (no power cap: not modelled here).
+        self.ticket = Ticket(name=spec.name, gpus=spec.gpus, nodes=self.state.nodes, submitted_at_s=spec.submit_at,
+                             runtime_s=runtime_s, deadline_at_s=deadline_s, kind="training")
         self.process = env.process(self._run())
 
     def _profiles(self, group: NodeGroup, now_s: float) -> tuple[ConstantPower | PeriodicPower, ...]:
@@ -107,7 +118,7 @@ class TrainingJob:
         if self.spec.submit_at > 0:
             yield env.timeout(self.spec.submit_at)
         state.submitted_at_s = env.now
-        yield self.cluster.request(self.spec.gpus)
+        yield self.cluster.request(self.spec.gpus, self.ticket)
         group = self.cluster.take(self.spec.gpus, owner=self.spec.name)
         state.started_at_s = env.now
         group.set_profiles(env.now, *self._profiles(group, env.now))
