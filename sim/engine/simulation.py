@@ -113,7 +113,7 @@ class Simulation:
         otherwise at the end of a file (a run without either lasts as long as its files) or at once."""
         if self.scenario.scenario.duration is not None:
             return self.start_epoch_s + self.scenario.scenario.duration
-        if self.scenario.jobs or self.queued_jobs:
+        if self.scenario.jobs or not self.scenario.queue.empty:
             return None
         return source.series.end_epoch_s if isinstance(source, FileSource) else self.start_epoch_s
 

@@ -92,7 +92,7 @@ def gpu_power_at_clock_w(idle_w: float, dynamic_w: float, clock_ratio: float, mo
     """Power [W] of one GPU at clock ratio s: P = P_idle + P_dyn,1 s^3.
 
     `dynamic_w` is the dynamic draw of the work at full clock [W]. Example: H100 training (idle 75 W,
-    dynamic 418 W) at s = 0.9: 75 + 418 x 0.729 = 379.7 W.
+    dynamic 418.2 W) at s = 0.9: 75 + 418.2 x 0.729 = 379.9 W.
     """
     _check_clock(clock_ratio)
     return idle_w + dynamic_w * clock_ratio**model.exponent
@@ -103,7 +103,7 @@ def clock_ratio_for_cap(cap_w: float, idle_w: float, dynamic_w: float, model: Dv
 
     1 when the work draws no more than the cap at full clock; `model.min_clock_ratio` when even that
     clock draws more than the cap (the cap is not reachable: see `cap_reachable`).
-    Example: H100 training (75 W idle, 418 W dynamic) under a 400 W cap: (325 / 418)^(1/3) = 0.920.
+    Example: H100 training (75 W idle, 418.2 W dynamic) under a 400 W cap: (325 / 418.2)^(1/3) = 0.919.
     """
     if cap_w >= idle_w + dynamic_w or dynamic_w <= 0:
         return 1.0
@@ -135,8 +135,8 @@ def energy_ratio(clock_ratio: float, compute_bound_fraction: float, idle_w: floa
         E(s) / E(1) = (P(s) + P_other) T(s) / ((P(1) + P_other) T(1))
 
     where P_other [W] is what runs alongside the GPU and does not follow its clock (its share of the
-    host). Example: memory-bound (beta = 0.2) H100 work, idle 75 W, dynamic 327 W, at s = 0.883:
-    P = 300 W, T x 1.026 -> E ratio 0.766 with no host share.
+    host). Example: memory-bound (beta = 0.2) H100 work, idle 75 W, dynamic 327.6 W, at s = 0.882:
+    P = 300 W, T x 1.027 -> E ratio 0.765 with no host share.
     """
     full = gpu_power_at_clock_w(idle_w, dynamic_w, 1.0, model) + other_w
     capped = gpu_power_at_clock_w(idle_w, dynamic_w, clock_ratio, model) + other_w
