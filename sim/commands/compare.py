@@ -3,7 +3,8 @@
 Each row is a policy name (or names joined by '+', one per kind) from the registry, or a label of the
 scenario's [compare.variants]; the first row is the baseline. Every row runs the same scenario with the
 same seed: the workload (queued jobs, inference arrivals) is drawn on streams no policy touches, so all
-rows see the same jobs at the same instants (common random numbers). The table (compare.parquet and
+rows see the same jobs at the same instants (common random numbers), and over the same horizon (the
+scenario's duration, or else the longest time any row needs to finish its work), so that totals compare. The table (compare.parquet and
 compare.csv, with each metric's difference from the baseline, absolute and in per cent) and the jobs of
 every row (jobs.parquet, with a `policy` column) are written atomically into the output directory, which
 is never overwritten without --force.
@@ -48,7 +49,13 @@ def row_overrides(scenario, label: str) -> list[str]:
 
 
 def compare_runs(path: Path, labels: list[str], overrides: list[str]):
-    """Run every row in memory; returns (rows of metrics, jobs tables with a policy column, scenarios)."""
+    """Run every row in memory over one common horizon; returns (rows of metrics, jobs tables with a policy
+    column, horizon [s]).
+
+    The horizon is the scenario's duration when it has one; otherwise each row is run until its work is
+    done, and then every row is run again for the longest of those times, so that each total (energy,
+    carbon, water, cost) covers the same stretch of time, idle hours included.
+    """
     import pyarrow as pa
 
     from sim.config import load_scenario
@@ -56,15 +63,18 @@ def compare_runs(path: Path, labels: list[str], overrides: list[str]):
     from sim.output.comparison import row_from_summary
 
     base = load_scenario(path, overrides)
-    rows, jobs, scenarios = [], [], []
-    for label in labels:
-        scenario = load_scenario(path, [*overrides, *row_overrides(base, label)])
-        result = Simulation(scenario).run()
+    row_sets = {label: [*overrides, *row_overrides(base, label)] for label in labels}
+    horizon_s = base.scenario.duration
+    if horizon_s is None:
+        horizon_s = max(Simulation(load_scenario(path, sets)).run().summary["simulated_s"] for sets in row_sets.values())
+    rows, jobs = [], []
+    for label, sets in row_sets.items():
+        scenario = load_scenario(path, [*sets, f"scenario.duration={horizon_s!r}"])
+        result = Simulation(scenario, full_duration=True).run()
         rows.append(row_from_summary(label, result.summary))
         table = result.jobs.replace_schema_metadata(None)
         jobs.append(table.add_column(0, "policy", pa.array([label] * table.num_rows, type=pa.string())))
-        scenarios.append(scenario)
-    return rows, jobs, scenarios
+    return rows, jobs, horizon_s
 
 
 def run(args: argparse.Namespace) -> int:
@@ -89,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     out_dir = args.out if args.out is not None else DEFAULT_OUTPUT_ROOT / f"{args.scenario.stem}-compare"
     rundir = RunDirectory(out_dir, force=args.force)
     rundir.check()
-    rows, jobs, _ = compare_runs(args.scenario, labels, args.overrides)
+    rows, jobs, horizon_s = compare_runs(args.scenario, labels, args.overrides)
     metadata = parquet_metadata(base)
     table = comparison_table(rows, metadata)
     with rundir as tmp:
@@ -98,7 +108,8 @@ def run(args: argparse.Namespace) -> int:
         pq.write_table(pa.concat_tables(jobs).replace_schema_metadata(metadata),
                        tmp / "jobs.parquet", compression="zstd")
     name = base.scenario.name or args.scenario.stem
-    print(f"sim compare: {name} (seed {base.scenario.seed}), {len(rows)} policies, baseline {labels[0]}")
+    print(f"sim compare: {name} (seed {base.scenario.seed}), {len(rows)} policies over the same "
+          f"{horizon_s / 3600:,.2f} h, baseline {labels[0]}")
     print(format_table(rows))
     print(f"  wrote {out_dir}/ (compare.parquet, compare.csv, jobs.parquet)", file=sys.stdout)
     return 0

@@ -57,9 +57,10 @@ def policy_job_columns(job, owners: dict, grid, start_epoch_s: float, end_s: flo
     nan = math.nan
     credit_avg = credit_marg = None
     if submitted is not None and trace:
-        credit_avg = shift_credit(trace, submitted, end_s, ratio, grid.carbon, start_epoch_s)
+        queued = ticket.queued_at_s
+        credit_avg = shift_credit(trace, submitted, end_s, ratio, grid.carbon, start_epoch_s, queued)
         if grid.marginal is not None:
-            credit_marg = shift_credit(trace, submitted, end_s, ratio, grid.marginal, start_epoch_s)
+            credit_marg = shift_credit(trace, submitted, end_s, ratio, grid.marginal, start_epoch_s, queued)
     has_deadline = math.isfinite(ticket.deadline_at_s)
     finished = st.finished_at_s
     mean_clock = job.state.mean_clock_ratio(end_s) if hasattr(job.state, "mean_clock_ratio") else (
@@ -79,8 +80,10 @@ def policy_job_columns(job, owners: dict, grid, start_epoch_s: float, end_s: flo
         "carbon_as_run_kg": credit_avg.as_run_kg if credit_avg else 0.0,
         "carbon_run_now_kg": credit_avg.run_now_kg if credit_avg else 0.0,
         "carbon_saved_kg": credit_avg.saved_kg if credit_avg else 0.0,
+        "carbon_deferral_saved_kg": credit_avg.deferral_saved_kg if credit_avg else 0.0,
         "carbon_marginal_run_now_kg": credit_marg.run_now_kg if credit_marg else nan,
         "carbon_marginal_saved_kg": credit_marg.saved_kg if credit_marg else nan,
+        "carbon_marginal_deferral_saved_kg": credit_marg.deferral_saved_kg if credit_marg else nan,
     }
 
 
@@ -137,5 +140,8 @@ def queue_summary(rows: list[dict], policies: PolicySet) -> dict:
         "carbon_run_now_kg": math.fsum(r["carbon_run_now_kg"] for r in rows),
         "carbon_as_run_kg": math.fsum(r["carbon_as_run_kg"] for r in rows),
         "carbon_saved_kg": math.fsum(r["carbon_saved_kg"] for r in rows),
+        "carbon_deferral_saved_kg": math.fsum(r["carbon_deferral_saved_kg"] for r in rows),
         "carbon_marginal_saved_kg": math.fsum(marginal) if marginal else None,
+        "carbon_marginal_deferral_saved_kg": (math.fsum(r["carbon_marginal_deferral_saved_kg"] for r in rows)
+                                              if marginal else None),
     }

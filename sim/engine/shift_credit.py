@@ -13,7 +13,11 @@ was drawn:
     carbon_run_now  = sum_k  P_k x r x integral over [c_k, c_k + b_k - a_k) of CI(t) dt,
                       c_1 = submission, c_(k+1) = c_k + (b_k - a_k)
 
-    saved = run_now - as_run  (> 0: the decision saved carbon)
+    saved = run_now - as_run  (> 0: the decisions saved carbon)
+
+The saving splits where the job's time went. The deferral decision alone is credited with
+    deferral_saved = run_now - (the same back-to-back profile from the instant the job entered the queue)
+and the rest (queue wait, suspensions) is saved - deferral_saved.
 
 A job that ran at once, unbroken, is credited exactly zero. What the baseline does not do: it neither
 re-runs the scheduler (the queue wait the job would have had under "run now" is not modelled: a job
@@ -73,17 +77,26 @@ def shifted_to(stretches: list[Stretch], start_s: float) -> list[Stretch]:
 class ShiftCredit:
     as_run_kg: float
     run_now_kg: float
+    at_queue_entry_kg: float
 
     @property
     def saved_kg(self) -> float:
         return self.run_now_kg - self.as_run_kg
 
+    @property
+    def deferral_saved_kg(self) -> float:
+        return self.run_now_kg - self.at_queue_entry_kg
+
 
 def shift_credit(trace: list[tuple[float, float]], submitted_at_s: float, end_s: float, facility_ratio: float,
-                 source: SignalSource, start_epoch_s: float) -> ShiftCredit:
-    """As-run and run-now carbon of one job (see the module docstring)."""
+                 source: SignalSource, start_epoch_s: float, queued_at_s: float | None = None) -> ShiftCredit:
+    """As-run, run-now and at-queue-entry carbon of one job (see the module docstring)."""
     stretches = running_stretches(trace, end_s)
+    run_now = carbon_kg(shifted_to(stretches, submitted_at_s), facility_ratio, source, start_epoch_s)
+    at_queue = run_now if queued_at_s is None or queued_at_s == submitted_at_s else carbon_kg(
+        shifted_to(stretches, queued_at_s), facility_ratio, source, start_epoch_s)
     return ShiftCredit(
         as_run_kg=carbon_kg(stretches, facility_ratio, source, start_epoch_s),
-        run_now_kg=carbon_kg(shifted_to(stretches, submitted_at_s), facility_ratio, source, start_epoch_s),
+        run_now_kg=run_now,
+        at_queue_entry_kg=at_queue,
     )

@@ -65,8 +65,10 @@ class RunResult:
 class Simulation:
     """One run of one scenario. `run()` may stream the time series to `timeseries_path`."""
 
-    def __init__(self, scenario: Scenario):
+    def __init__(self, scenario: Scenario, full_duration: bool = False):
+        """`full_duration`: run to scenario.duration even when all jobs are done (comparisons over one horizon)."""
         self.scenario = scenario
+        self.full_duration = full_duration
         self.start = scenario.scenario.start
         self.start_epoch_s = to_epoch_s(self.start)
         self.warnings: list[str] = []
@@ -128,8 +130,11 @@ class Simulation:
             until = env.all_of(processes)
         if self.scenario.scenario.duration is not None:
             limit = env.timeout(self.scenario.scenario.duration)
-            until = limit if until is None else env.any_of([until, limit])
+            until = limit if (until is None or self.full_duration) else env.any_of([until, limit])
         env.run(until=until)
+        if self.full_duration:
+            while env.peek() <= env.now:  # what else happens at the horizon instant (a job ending on it)
+                env.step()
         end_s = env.now
         for source in self.grid.all().values():
             warning = source.end_warning(self.start_epoch_s, self.start_epoch_s + end_s)

@@ -49,8 +49,9 @@ class CarbonView:
         if self.source.is_constant:
             return t_s + horizon_s
         a = self.start_epoch_s + t_s
-        instants, _ = self.source.window(a, a + horizon_s).steps_within(a, a + horizon_s)
-        return float(instants[1] - self.start_epoch_s) if instants.size > 1 else t_s + horizon_s
+        instants, values = self.source.window(a, a + horizon_s).steps_within(a, a + horizon_s)
+        changed = np.flatnonzero(values[1:] != values[0])
+        return float(instants[changed[0] + 1] - self.start_epoch_s) if changed.size else t_s + horizon_s
 
     def actual_steps(self, t0_s: float, t1_s: float) -> tuple[np.ndarray, np.ndarray]:
         """The actual signal on [t0, t1) as step edges (n + 1, from t0 to t1) and values (n), cut at every

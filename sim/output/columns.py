@@ -89,6 +89,9 @@ JOB_COLUMNS: tuple[Column, ...] = (
     Column("carbon_run_now_kg", "kgCO2e",
            "carbon of the same stretches put back to back from the submission instant, on the same signal (run-now baseline)"),
     Column("carbon_saved_kg", "kgCO2e", "carbon_run_now_kg - carbon_as_run_kg: carbon credited to deferral and suspension"),
+    Column("carbon_deferral_saved_kg", "kgCO2e",
+           "carbon_run_now_kg - the same profile back to back from queue entry: what the deferral decision alone saved"),
     Column("carbon_marginal_run_now_kg", "kgCO2e", "run-now baseline on the marginal signal (NaN without one)"),
     Column("carbon_marginal_saved_kg", "kgCO2e", "marginal run-now baseline - marginal carbon as run (NaN without one)"),
+    Column("carbon_marginal_deferral_saved_kg", "kgCO2e", "carbon_deferral_saved_kg on the marginal signal (NaN without one)"),
 )
