@@ -199,3 +199,21 @@ def test_a_marginal_policy_needs_a_marginal_signal():
     with pytest.raises(ScenarioError, match="marginal"):
         _run_horizon(_jobs(4), "carbon_forecast", {"carbon_intensity_g_per_kwh": 300.0},
                      params={"signal": "marginal"})
+
+
+def test_a_detailed_training_job_with_slack_is_deferred_into_the_dip(shared_data):
+    grid = {"carbon_intensity_file": str(shared_data / CALIFORNIA)}
+    training = [{"name": "ft", "gpus": 16, "parameters": 1e9, "tokens": 3e9, "batch_tokens": 1e6, "mfu": 0.4,
+                 "submit_at": "2h", "slack": "20h"}]
+    runs = {}
+    for shifting in ("run_now", "carbon_forecast"):
+        sc = scenario(nodes=4, grid=grid, policies={"shifting": shifting}, duration="2d", extra={"jobs": training})
+        from sim.engine.simulation import Simulation
+
+        runs[shifting] = Simulation(sc, full_duration=True).run().jobs.to_pandas().iloc[0]
+    now, shifted = runs["run_now"], runs["carbon_forecast"]
+    assert now["deferred_s"] == 0 and now["carbon_saved_kg"] == pytest.approx(0, abs=1e-9)
+    assert shifted["deferred_s"] > 0 and 17 <= shifted["started_at"].hour <= 22
+    assert shifted["carbon_kg"] < now["carbon_kg"]
+    assert shifted["carbon_saved_kg"] == pytest.approx(now["carbon_kg"] - shifted["carbon_kg"], rel=1e-3)
+    assert shifted["gpu_kwh"] == pytest.approx(now["gpu_kwh"], rel=1e-9)

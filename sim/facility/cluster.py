@@ -188,8 +188,10 @@ class Cluster:
         """
         nodes = self.nodes_for(gpus)
         if nodes > self.node_count:
-            raise ValueError(f"{ticket.name if ticket else 'a request'} needs {nodes} nodes; the cluster has "
-                             f"{self.node_count}")
+            from sim.errors import ScenarioError
+
+            raise ScenarioError(f"{ticket.name if ticket else 'a request'}: {gpus} GPUs need {nodes} nodes; the "
+                                f"cluster has {self.node_count} (cluster.nodes)")
         first = True
         if ticket is None:
             ticket = Ticket(name=f"request-{next(_REQUEST_NUMBERS)}", gpus=gpus, nodes=nodes,
