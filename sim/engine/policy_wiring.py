@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from sim.engine.shift_credit import shift_credit
+from sim.engine.shift_credit import SignalIntegral, shift_credit
 from sim.errors import ScenarioError
 from sim.facility.carbon_view import CarbonView
 from sim.policies.registry import PolicyContext, PolicySet, build_policies
@@ -45,7 +45,15 @@ def check_unique_names(names: list[str]) -> None:
                             f"repeated: {', '.join(sorted(set(repeated)))}")
 
 
-def policy_job_columns(job, owners: dict, grid, start_epoch_s: float, end_s: float, instant) -> dict:
+def carbon_integrals(grid, start_epoch_s: float, end_s: float) -> dict[str, SignalIntegral]:
+    """The average (and marginal) intensity of the run, each read once, for the jobs' run-now credits."""
+    integrals = {"average": SignalIntegral(grid.carbon, start_epoch_s, end_s)}
+    if grid.marginal is not None:
+        integrals["marginal"] = SignalIntegral(grid.marginal, start_epoch_s, end_s)
+    return integrals
+
+
+def policy_job_columns(job, owners: dict, integrals: dict[str, SignalIntegral], end_s: float, instant) -> dict:
     """The policy columns of one job's row in jobs.parquet (see sim/output/columns.py)."""
     ticket = job.ticket
     st = job.state
@@ -58,9 +66,9 @@ def policy_job_columns(job, owners: dict, grid, start_epoch_s: float, end_s: flo
     credit_avg = credit_marg = None
     if submitted is not None and trace:
         queued = ticket.queued_at_s
-        credit_avg = shift_credit(trace, submitted, end_s, ratio, grid.carbon, start_epoch_s, queued)
-        if grid.marginal is not None:
-            credit_marg = shift_credit(trace, submitted, end_s, ratio, grid.marginal, start_epoch_s, queued)
+        credit_avg = shift_credit(trace, submitted, end_s, ratio, integrals["average"], queued)
+        if "marginal" in integrals:
+            credit_marg = shift_credit(trace, submitted, end_s, ratio, integrals["marginal"], queued)
     has_deadline = math.isfinite(ticket.deadline_at_s)
     finished = st.finished_at_s
     mean_clock = job.state.mean_clock_ratio(end_s) if hasattr(job.state, "mean_clock_ratio") else (

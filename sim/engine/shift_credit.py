@@ -28,10 +28,40 @@ A job's power during a stretch is its mean power (a training job's iterations of
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
+
+import numpy as np
 
 from sim.facility.grid_signals import SignalSource
 from sim.units import G_PER_KG, J_PER_KWH
+
+
+class SignalIntegral:
+    """Exact integral [unit x s] of a step signal over any [a, b) inside [0, span_s] (simulated seconds),
+    from one window of the source read once: F(b) - F(a) with F the running integral on its steps."""
+
+    def __init__(self, source: SignalSource, start_epoch_s: float, span_s: float):
+        self.constant = source.value_at(start_epoch_s) if source.is_constant else None
+        if self.constant is None:
+            a, b = start_epoch_s, start_epoch_s + max(span_s, 1.0)
+            instants, values = source.window(a, b).steps_within(a, b)
+            edges_s = np.append(instants, b) - start_epoch_s
+            # plain lists and bisect: one lookup per stretch, where numpy's per-call cost dominates
+            self.edges_s = edges_s.tolist()
+            self.values = np.asarray(values, dtype=float).tolist()
+            self.cumulative = np.concatenate(([0.0], np.cumsum(np.diff(edges_s) * values))).tolist()
+
+    def _running(self, t_s: float) -> float:
+        i = min(max(bisect_right(self.edges_s, t_s) - 1, 0), len(self.values) - 1)
+        return self.cumulative[i] + self.values[i] * (t_s - self.edges_s[i])
+
+    def __call__(self, a_s: float, b_s: float) -> float:
+        if b_s <= a_s:
+            return 0.0
+        if self.constant is not None:
+            return self.constant * (b_s - a_s)
+        return self._running(b_s) - self._running(a_s)
 
 
 @dataclass(frozen=True)
@@ -54,12 +84,11 @@ def running_stretches(trace: list[tuple[float, float]], end_s: float) -> list[St
     return stretches
 
 
-def carbon_kg(stretches: list[Stretch], facility_ratio: float, source: SignalSource, start_epoch_s: float) -> float:
-    """Carbon [kgCO2e] of the stretches' facility energy against the step signal `source` [gCO2e/kWh]."""
+def carbon_kg(stretches: list[Stretch], facility_ratio: float, intensity: SignalIntegral) -> float:
+    """Carbon [kgCO2e] of the stretches' facility energy against a step signal of intensity [gCO2e/kWh]."""
     total_g = 0.0
     for s in stretches:
-        integral = source.energy_integral(start_epoch_s + s.start_s, start_epoch_s + s.end_s)  # gCO2e/kWh x s
-        total_g += s.it_power_w * facility_ratio * integral / J_PER_KWH
+        total_g += s.it_power_w * facility_ratio * intensity(s.start_s, s.end_s) / J_PER_KWH  # W x g/kWh x s
     return total_g / G_PER_KG
 
 
@@ -89,14 +118,15 @@ class ShiftCredit:
 
 
 def shift_credit(trace: list[tuple[float, float]], submitted_at_s: float, end_s: float, facility_ratio: float,
-                 source: SignalSource, start_epoch_s: float, queued_at_s: float | None = None) -> ShiftCredit:
-    """As-run, run-now and at-queue-entry carbon of one job (see the module docstring)."""
+                 intensity: SignalIntegral, queued_at_s: float | None = None) -> ShiftCredit:
+    """As-run, run-now and at-queue-entry carbon of one job (see the module docstring); `intensity` must
+    cover [0, end_s]."""
     stretches = running_stretches(trace, end_s)
-    run_now = carbon_kg(shifted_to(stretches, submitted_at_s), facility_ratio, source, start_epoch_s)
+    run_now = carbon_kg(shifted_to(stretches, submitted_at_s), facility_ratio, intensity)
     at_queue = run_now if queued_at_s is None or queued_at_s == submitted_at_s else carbon_kg(
-        shifted_to(stretches, queued_at_s), facility_ratio, source, start_epoch_s)
+        shifted_to(stretches, queued_at_s), facility_ratio, intensity)
     return ShiftCredit(
-        as_run_kg=carbon_kg(stretches, facility_ratio, source, start_epoch_s),
+        as_run_kg=carbon_kg(stretches, facility_ratio, intensity),
         run_now_kg=run_now,
         at_queue_entry_kg=at_queue,
     )

@@ -27,6 +27,7 @@ from sim.units import J_PER_KWH, S_PER_H
 from sim.workloads.training import TrainingJob
 from sim.engine.policy_wiring import (
     build_run_policies,
+    carbon_integrals,
     check_unique_names,
     policy_job_columns,
     queue_job_base_columns,
@@ -159,6 +160,14 @@ class Simulation:
 
     # ---------------------------------------------------------------- results
     def _job_rows(self, end_s: float) -> list[dict]:
+        cached = getattr(self, "_rows_cache", None)  # the jobs table and the summary ask for the same rows
+        if cached is not None and cached[0] == end_s:
+            return cached[1]
+        rows = self._compute_job_rows(end_s)
+        self._rows_cache = (end_s, rows)
+        return rows
+
+    def _compute_job_rows(self, end_s: float) -> list[dict]:
         owners = self.meter.owner_totals()
         rows = []
         for job in self.jobs:
@@ -194,8 +203,9 @@ class Simulation:
                 **queue_job_base_columns(job, owners, end_s, self._instant),
                 **self._footprint_columns(job.spec.name, job.state.nodes * job.state.holding_s(end_s)),
             })
+        integrals = carbon_integrals(self.grid, self.start_epoch_s, end_s)
         for row, job in zip(rows, [*self.jobs, *self.queued_jobs]):
-            row.update(policy_job_columns(job, owners, self.grid, self.start_epoch_s, end_s, self._instant))
+            row.update(policy_job_columns(job, owners, integrals, end_s, self._instant))
         return rows
 
     def _footprint_columns(self, owner: str, allocated_node_s: float) -> dict:

@@ -111,6 +111,12 @@ class BatchJob:
         self.dynamic_w = gpu.dynamic_range_w * self.activity
         nodes = cluster.nodes_for(spec.gpus)
         self.state = BatchJobState(spec=spec, nodes=nodes)
+        # What a power policy asks many times: the draw of everything but the working GPUs, and one working
+        # GPU's draw at full clock and at the lowest clock [W].
+        node = cluster.node
+        self._fixed_w = (nodes * node.gpus_per_node - spec.gpus) * gpu.idle_w + nodes * host_power_w(node, self.activity)
+        self._gpu_full_w = gpu_power_at_clock_w(gpu.idle_w, self.dynamic_w, 1.0, self.dvfs)
+        self._gpu_floor_w = gpu_power_at_clock_w(gpu.idle_w, self.dynamic_w, self.dvfs.min_clock_ratio, self.dvfs)
         self.ticket = Ticket(
             name=spec.name, gpus=spec.gpus, nodes=nodes, submitted_at_s=spec.submit_at, runtime_s=spec.duration,
             deadline_at_s=spec.deadline_s if spec.slack_s > 0 or spec.deadline is not None else math.inf,
@@ -142,7 +148,10 @@ class BatchJob:
         return self.spec.gpus * per_gpu_w + spare * gpu.idle_w, self.state.nodes * host_power_w(node, self.activity)
 
     def it_power_at_cap_w(self, cap_w: float | None) -> float:
-        return sum(self.power_w(self.clock_ratio(cap_w)))
+        """IT power of the job's nodes under `cap_w` [W]: a reachable cap binds each working GPU at the cap
+        exactly (same as sum(power_w(clock_ratio(cap))), without the root)."""
+        per_gpu_w = self._gpu_full_w if cap_w is None else min(max(cap_w, self._gpu_floor_w), self._gpu_full_w)
+        return self._fixed_w + self.spec.gpus * per_gpu_w
 
     # ------------------------------------------------------------------ policy hooks
     def on_gpu_cap_changed(self, cap_w: float | None) -> None:
