@@ -267,7 +267,8 @@ class Cluster:
     def take(self, gpus: int, owner: str) -> NodeGroup:
         """After `request` fired: the nodes (already counted out of the idle pool) form the owner's group."""
         group = NodeGroup(self.meter, self.node, self.nodes_for(gpus), gpus, owner)
-        group.trace = self.traces.setdefault(owner, [])
+        if owner in self._by_owner:  # jobs are traced for their run-now credit; services are not
+            group.trace = self.traces.setdefault(owner, [])
         self._refresh_idle()
         return group
 
