@@ -60,7 +60,7 @@ def compare_runs(path: Path, labels: list[str], overrides: list[str]):
 
     from sim.config import load_scenario
     from sim.engine.simulation import Simulation
-    from sim.output.comparison import row_from_summary
+    from sim.output.comparison import inference_metrics, row_from_summary
 
     base = load_scenario(path, overrides)
     row_sets = {label: [*overrides, *row_overrides(base, label)] for label in labels}
@@ -71,7 +71,7 @@ def compare_runs(path: Path, labels: list[str], overrides: list[str]):
     for label, sets in row_sets.items():
         scenario = load_scenario(path, [*sets, f"scenario.duration={horizon_s!r}"])
         result = Simulation(scenario, full_duration=True).run()
-        rows.append(row_from_summary(label, result.summary))
+        rows.append(row_from_summary(label, result.summary, inference_metrics(result)))
         table = result.jobs.replace_schema_metadata(None)
         jobs.append(table.add_column(0, "policy", pa.array([label] * table.num_rows, type=pa.string())))
     return rows, jobs, horizon_s

@@ -121,6 +121,10 @@ class PoliciesSection(StrictModel):
     power: str = Field("uncapped", description="GPU power: uncapped, static_cap, power_budget.")
     idle: str = Field("always_on", description="Idle nodes: always_on, power_down.")
     autoscaling: str = Field("fixed", description="Inference replicas: fixed, target_utilisation.")
+    routing: str | None = Field(
+        None, description="Request router of every service (round_robin, join_shortest_queue, "
+        "least_outstanding_tokens); default: each service's own `router`."
+    )
 
     carbon_threshold: CarbonThresholdParams = CarbonThresholdParams()
     carbon_forecast: CarbonForecastParams = CarbonForecastParams()
@@ -129,10 +133,10 @@ class PoliciesSection(StrictModel):
     power_down: PowerDownParams = PowerDownParams()
     target_utilisation: TargetUtilisationParams = TargetUtilisationParams()
 
-    @field_validator("scheduling", "shifting", "power", "idle", "autoscaling")
+    @field_validator("scheduling", "shifting", "power", "idle", "autoscaling", "routing")
     @classmethod
-    def _registered(cls, value: str, info) -> str:
-        return _known(info.field_name, value)
+    def _registered(cls, value: str | None, info) -> str | None:
+        return value if value is None else _known(info.field_name, value)
 
     @model_validator(mode="after")
     def _required_parameters(self) -> "PoliciesSection":

@@ -34,6 +34,12 @@ def build_run_policies(scenario, grid, streams, start_epoch_s: float, gpu_tdp_w:
     return build_policies(scenario.policies, PolicyContext(carbon_view=carbon_view, gpu_tdp_w=gpu_tdp_w))
 
 
+def routed(spec, policies: PolicySet):
+    """A service spec with the router of [policies] routing, when one is given (else as it is)."""
+    router = policies.names.get("routing")
+    return spec if router is None or router == spec.router else spec.model_copy(update={"router": router})
+
+
 def check_unique_names(names: list[str]) -> None:
     seen, repeated = set(), []
     for name in names:

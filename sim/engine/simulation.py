@@ -28,6 +28,7 @@ from sim.workloads.training import TrainingJob
 from sim.engine.policy_wiring import (
     build_run_policies,
     carbon_integrals,
+    routed,
     check_unique_names,
     policy_job_columns,
     queue_job_base_columns,
@@ -123,7 +124,7 @@ class Simulation:
         services = [
             InferenceService(self.env, self.cluster, self.meter, spec, self.streams, self.start_epoch_s,
                              spec.duration if spec.duration is not None else self.scenario.scenario.duration)
-            for spec in self.scenario.services
+            for spec in (routed(s, self.policies) for s in self.scenario.services)
         ]
         self.recorder.add_provider(tuple(c.name for c in SERVICE_TIMESERIES_COLUMNS), RequestColumns(services))
         return services
@@ -180,7 +181,7 @@ class Simulation:
 
             summary["services"] = [
                 {**service.summary(end_s),
-                 **self._footprint_columns(service.name, service.plan.nodes * service.held_s(end_s))}
+                 **self._footprint_columns(service.name, service.held_node_s(end_s))}
                 for service in self.services
             ]
             requests = requests_table(self.services, self.start, parquet_metadata(self.scenario))

@@ -41,10 +41,27 @@ def _num(value) -> float:
     return math.nan if value is None else float(value)
 
 
-def row_from_summary(label: str, summary: dict) -> dict:
-    """The metrics of one run (its summary.json as a dict)."""
+def inference_metrics(result) -> dict:
+    """p99 end-to-end latency over every completed request of every service, and the share of completed
+    requests that met their service's SLO (services without an SLO left out); empty without services."""
+    import numpy as np
+
+    if result.requests is None or result.requests.num_rows == 0:
+        return {}
+    requests = result.requests.to_pandas()
+    done = requests[requests["status"] == "completed"]
+    metrics = {"p99_latency_s": float(np.percentile(done["latency_s"], 99)) if len(done) else None}
+    judged = [(s["slo"]["attainment"], s["completed"]) for s in result.summary.get("services", [])
+              if s.get("slo", {}).get("attainment") is not None and s["completed"]]
+    if judged:
+        metrics["slo_attainment"] = sum(a * n for a, n in judged) / sum(n for _, n in judged)
+    return metrics
+
+
+def row_from_summary(label: str, summary: dict, inference: dict | None = None) -> dict:
+    """The metrics of one run (its summary.json as a dict, and its `inference_metrics`)."""
     queue = summary.get("queue", {})
-    inference = summary.get("inference_metrics", {}) or {}
+    inference = inference or {}
     return {
         "policy": label,
         "facility_energy_kwh": _num(summary.get("facility_energy_kwh")),

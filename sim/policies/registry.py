@@ -1,7 +1,8 @@
 """Every policy by its TOML name, grouped by kind, and the builder of a run's policy set.
 
-Kinds: scheduling, shifting, power, idle, autoscaling (and routing, from the inference services). A
-name is unique across kinds, so `python -m sim compare --policy NAME` knows which kind it sets.
+Kinds: scheduling, shifting, power, idle, autoscaling, and routing (the request routers of the inference
+services, sim/policies/routing/). A name is unique across kinds, so `python -m sim compare --policy NAME`
+knows which kind it sets.
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
-KINDS = ("scheduling", "shifting", "power", "idle", "autoscaling")
+KINDS = ("scheduling", "shifting", "power", "idle", "autoscaling", "routing")
 
 
 def registry() -> dict[str, dict[str, type]]:
     """kind -> {name: policy class}."""
-    from sim.policies import autoscaling, idle, power, scheduling, shifting
+    from sim.policies import autoscaling, idle, power, routing, scheduling, shifting
 
     return {
         "scheduling": dict(scheduling.POLICIES),
@@ -23,6 +24,7 @@ def registry() -> dict[str, dict[str, type]]:
         "power": dict(power.POLICIES),
         "idle": dict(idle.POLICIES),
         "autoscaling": dict(autoscaling.POLICIES),
+        "routing": dict(routing.ROUTERS),
     }
 
 
@@ -88,6 +90,8 @@ class PolicySet:
     autoscaling: object
     names: dict[str, str]
     min_clock_ratio: float = 0.5
+    autoscale_interval_s: float = 60.0
+    autoscale_warm_up_s: float = 120.0
 
     def describe(self) -> dict[str, str]:
         return dict(self.names)
@@ -96,7 +100,7 @@ class PolicySet:
 def build_policies(section, context: PolicyContext | None) -> PolicySet:
     """The policy objects a [policies] section asks for (`context` None: no carbon-aware policy allowed)."""
     reg = registry()
-    names = {kind: getattr(section, kind) for kind in KINDS}
+    names = {kind: getattr(section, kind) for kind in KINDS if getattr(section, kind) is not None}
     scheduling = reg["scheduling"][names["scheduling"]]()
 
     shifting_name = names["shifting"]
@@ -138,10 +142,11 @@ def build_policies(section, context: PolicyContext | None) -> PolicySet:
         idle = reg["idle"][idle_name]()
 
     auto_name = names["autoscaling"]
+    p = section.target_utilisation
     if auto_name == "target_utilisation":
-        p = section.target_utilisation
         autoscaling = reg["autoscaling"][auto_name](p.target_utilisation, p.min_replicas, p.max_replicas,
                                                     p.scale_down_delay)
     else:
         autoscaling = reg["autoscaling"][auto_name]()
-    return PolicySet(scheduling, shifting, power, idle, autoscaling, names, min_clock)
+    return PolicySet(scheduling, shifting, power, idle, autoscaling, names, min_clock,
+                     autoscale_interval_s=p.interval, autoscale_warm_up_s=p.warm_up)
