@@ -107,3 +107,14 @@ def test_heavy_load_keeps_the_replicas():
     s = auto.summary["services"][0]
     assert s["autoscaling"]["nodes_released"] == 0
     assert s["autoscaling"]["mean_resident_replicas"] > 12
+
+
+def test_concurrency_follows_light_load_where_the_busy_share_does_not():
+    busy_sim, busy = serve(AUTO, rate_per_s=2.0)
+    conc = {**AUTO, "target_utilisation": {**AUTO["target_utilisation"], "metric": "concurrency",
+                                           "target_concurrency": 8}}
+    conc_sim, by_conc = serve(conc, rate_per_s=2.0)
+    b = busy.summary["services"][0]["autoscaling"]["mean_resident_replicas"]
+    c = by_conc.summary["services"][0]["autoscaling"]["mean_resident_replicas"]
+    assert c < b
+    assert by_conc.summary["services"][0]["completed"] == busy.summary["services"][0]["completed"]

@@ -97,7 +97,14 @@ class PowerDownParams(StrictModel):
 class TargetUtilisationParams(StrictModel):
     """[policies.target_utilisation]: inference replicas follow load at a target utilisation."""
 
-    target_utilisation: Number = Field(0.7, gt=0, le=1)
+    metric: Literal["busy", "concurrency"] = Field(
+        "busy", description="busy: the replicas' busy share (target in (0, 1]); concurrency: requests in flight "
+        "per replica (target_concurrency)."
+    )
+    target_utilisation: Number = Field(0.7, gt=0, le=1, description="Target busy share (metric = 'busy').")
+    target_concurrency: Number = Field(
+        16.0, gt=0, description="Target requests in flight per replica (metric = 'concurrency'; Knative's default is 100)."
+    )
     min_replicas: int = Field(1, ge=0)
     max_replicas: int | None = Field(None, ge=1)
     warm_up: DurationS = Field(120.0, description="Time from the decision to a replica serving.")

@@ -144,8 +144,9 @@ def build_policies(section, context: PolicyContext | None) -> PolicySet:
     auto_name = names["autoscaling"]
     p = section.target_utilisation
     if auto_name == "target_utilisation":
-        autoscaling = reg["autoscaling"][auto_name](p.target_utilisation, p.min_replicas, p.max_replicas,
-                                                    p.scale_down_delay)
+        target = p.target_concurrency if p.metric == "concurrency" else p.target_utilisation
+        autoscaling = reg["autoscaling"][auto_name](target, p.min_replicas, p.max_replicas, p.scale_down_delay,
+                                                    p.metric)
     else:
         autoscaling = reg["autoscaling"][auto_name]()
     return PolicySet(scheduling, shifting, power, idle, autoscaling, names, min_clock,

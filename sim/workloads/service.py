@@ -445,12 +445,16 @@ class InferenceService:
         self.replica_of[k] = r
         self.outstanding_requests[r] += 1
         self.outstanding_tokens[r] += prompt + output
+        if self.scaler is not None:
+            self.scaler.count_in_flight(t_s, self._outstanding)
         self._outstanding += 1
 
     def _complete(self, c: CompletedRequest, r: int) -> None:
         self.completed.append(c)
         self.outstanding_requests[r] -= 1
         self.outstanding_tokens[r] -= c.prompt_tokens + c.output_tokens
+        if self.scaler is not None:
+            self.scaler.count_in_flight(c.finish_s, self._outstanding)
         self._outstanding -= 1
 
     # ---- intervals: attribution and per-interval statistics -------------------------------------------
@@ -675,6 +679,10 @@ class ReplicaScaler:
         self.router = None
         self._refresh_router()
         self._busy_seen = [0.0] * spec.replicas
+        self.metric = getattr(policy, "metric", "busy")
+        self._in_flight_integral = 0.0     # requests in flight x s, up to _in_flight_t
+        self._in_flight_t = service.env.now
+        self._in_flight_seen = 0.0
         self._resident_s = 0.0          # replica-seconds resident (active, warming, draining)
         self._resident_since_s = service.env.now
         self.scale_outs = self.scale_ins = 0
@@ -694,6 +702,11 @@ class ReplicaScaler:
             raise RuntimeError(f"service {s.name}: no replica serves")
         loads = _Loads([s.outstanding_requests[r] for r in active], [s.outstanding_tokens[r] for r in active])
         return active[self.router.choose(loads, prompt, output)]
+
+    def count_in_flight(self, t_s: float, in_flight: int) -> None:
+        """The service's requests in flight were `in_flight` since the last change, until `t_s`."""
+        self._in_flight_integral += in_flight * (t_s - self._in_flight_t)
+        self._in_flight_t = t_s
 
     # ---- power -------------------------------------------------------------------------------------
     def resident(self) -> int:
@@ -726,10 +739,16 @@ class ReplicaScaler:
             busy_now = [s.replicas[r].busy_compute_s(now)[0] for r in range(len(self.state))]
             used = sum(busy_now[r] - self._busy_seen[r] for r in serving)
             self._busy_seen = busy_now
-            utilisation = used / (len(serving) * (now - last_s)) if serving else 0.0
+            if self.metric == "concurrency":  # mean requests in flight per serving replica
+                self.count_in_flight(now, s._outstanding)
+                in_flight = self._in_flight_integral - self._in_flight_seen
+                self._in_flight_seen = self._in_flight_integral
+                utilisation = in_flight / (len(serving) * (now - last_s)) if serving else 0.0
+            else:                              # busy share of the serving replicas
+                utilisation = min(used / (len(serving) * (now - last_s)), 1.0) if serving else 0.0
             last_s = now
             current = sum(1 for st in self.state if st in (ACTIVE, WARMING))
-            load = self._load_type(utilisation=min(utilisation, 1.0), replicas=current,
+            load = self._load_type(utilisation=utilisation, replicas=current,
                                    serving=sum(1 for st in self.state if st == ACTIVE))
             wanted = min(max(self.policy.desired_replicas(now, load), 1), len(self.state))
             self._resident_changing(now)

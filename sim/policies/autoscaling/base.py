@@ -12,8 +12,9 @@ from typing import ClassVar, Protocol
 class ServiceLoad:
     """What the autoscaler saw of one service over its last interval.
 
-    `utilisation`: busy time of the serving replicas over their time [1]; `replicas`: replicas serving or
-    warming up now; `serving`: replicas that served during the interval.
+    `utilisation`: the policy's metric over the interval: busy time of the serving replicas over their
+    time [1], or mean requests in flight per serving replica; `replicas`: replicas serving or warming up
+    now; `serving`: replicas that served during the interval.
     """
 
     utilisation: float

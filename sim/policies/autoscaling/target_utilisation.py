@@ -1,7 +1,13 @@
-"""target_utilisation: replicas follow load so that utilisation stays near a target, as the Kubernetes
-Horizontal Pod Autoscaler does (kubernetes.io, "Horizontal Pod Autoscaling", algorithm details):
+"""target_utilisation: replicas follow load so that a per-replica load metric stays near a target, as the
+Kubernetes Horizontal Pod Autoscaler does (kubernetes.io, "Horizontal Pod Autoscaling", algorithm details):
 
-    desired = ceil(serving x observed utilisation / target)
+    desired = ceil(serving x observed / target)
+
+The metric is the replicas' busy share (`metric = "busy"`, target in (0, 1]: HPA on GPU utilisation) or
+the mean number of requests in flight per replica (`metric = "concurrency"`, target in requests: the
+Knative Pod Autoscaler's concurrency target, knative.dev "Configuring concurrency"). With continuous
+batching a replica is busy whenever one request is in flight, so the busy share stays high at light load
+and barely shrinks a service; concurrency follows the load.
 
 left unchanged while observed / target is within the tolerance (HPA default 0.1), bounded by
 [min_replicas, max_replicas]; a scale-down only goes as low as the highest recommendation of the last
@@ -25,9 +31,12 @@ class TargetUtilisation:
     name: ClassVar[str] = "target_utilisation"
 
     def __init__(self, target_utilisation: float, min_replicas: int = 1, max_replicas: int | None = None,
-                 scale_down_delay_s: float = 300.0):
-        if not 0 < target_utilisation <= 1:
-            raise ValueError(f"target utilisation must lie in (0, 1], got {target_utilisation}")
+                 scale_down_delay_s: float = 300.0, metric: str = "busy"):
+        if metric not in ("busy", "concurrency"):
+            raise ValueError(f"metric must be 'busy' or 'concurrency', got {metric!r}")
+        if not target_utilisation > 0 or (metric == "busy" and target_utilisation > 1):
+            raise ValueError(f"target must be positive (and at most 1 for the busy share), got {target_utilisation}")
+        self.metric = metric
         self.target = target_utilisation
         self.min_replicas = min_replicas
         self.max_replicas = max_replicas
