@@ -128,3 +128,18 @@ def test_policies_order_the_same_jobs_differently():
     # sjf: d and c start on the free nodes at once... c at 120, d after it; b (shortest of the rest) at 4 h
     assert starts["sjf"]["c"] == pytest.approx(120)
     assert starts["sjf"]["b"] == pytest.approx(4 * 3600)
+
+
+def test_borrow_takes_free_nodes_only_when_no_one_waits_and_listeners_hear_of_it():
+    from sim.engine.simulation import Simulation
+
+    jobs = [{"name": "a", "gpus": 32, "duration": "1h"}, {"name": "b", "gpus": 48, "duration": "1h", "submit_at": 10.0}]
+    simulation = Simulation(scenario(jobs, nodes=8))
+    cluster, heard = simulation.cluster, []
+    cluster.on_holding_change(lambda owner, nodes, now: heard.append((owner, nodes, now)))
+    env = simulation.env
+    env.run(until=5.0)
+    assert cluster.borrow("a", 2) and cluster.free_nodes == 2 and heard[-1] == ("a", 6, 5.0)
+    env.run(until=20.0)  # b (6 nodes) now waits: nobody may borrow ahead of it
+    assert cluster.waiting and not cluster.borrow("a", 1)
+    assert cluster.running[simulation.queued_jobs[0].ticket.seq].held_nodes == 6

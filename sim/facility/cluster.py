@@ -44,8 +44,8 @@ class NodeGroup:
         self.owner = owner
         self.gpu_load: Load = meter.load("gpu", owner)
         self.host_load: Load = meter.load("host", owner)
-        # (instant [s], mean IT power [W]) at every change, when the cluster traces the owner
-        self.trace: list[tuple[float, float]] | None = None
+        # told (group, instant [s], mean IT power [W]) at every change, when the cluster traces the owner
+        self.tracer = None
 
     @property
     def spare_gpus(self) -> int:
@@ -61,14 +61,14 @@ class NodeGroup:
     def set_power(self, now_s: float, gpus_w: float, hosts_w: float) -> None:
         self.gpu_load.set_power_w(now_s, gpus_w)
         self.host_load.set_power_w(now_s, hosts_w)
-        if self.trace is not None:
-            self.trace.append((now_s, gpus_w + hosts_w))
+        if self.tracer is not None:
+            self.tracer(self, now_s, gpus_w + hosts_w)
 
     def set_profiles(self, now_s: float, gpus: ConstantPower | PeriodicPower, hosts: ConstantPower | PeriodicPower) -> None:
         self.gpu_load.set_profile(now_s, gpus)
         self.host_load.set_profile(now_s, hosts)
-        if self.trace is not None:
-            self.trace.append((now_s, gpus.mean_power_w + hosts.mean_power_w))
+        if self.tracer is not None:
+            self.tracer(self, now_s, gpus.mean_power_w + hosts.mean_power_w)
 
     def set_phase(self, now_s: float, phase: PhaseActivity) -> None:
         self.set_power(now_s, *self.phase_power_w(phase))
@@ -97,7 +97,12 @@ class Cluster:
         self.running: dict[int, Ticket] = {}
         self._by_owner: dict[str, Ticket] = {}
         self.untracked_nodes = 0  # held by requests without a ticket (services)
+        # per job: (instant [s], IT power of all its groups [W]) at every change, for its run-now credit
         self.traces: dict[str, list[tuple[float, float]]] = {}
+        self._group_power: dict[str, dict[int, float]] = {}
+        # Nodes held by each owner (jobs, services), and who wants to know when that changes.
+        self.held: dict[str, int] = {}
+        self._holding_listeners: list = []
         self.shift = ShiftController(env, self.policies.shifting, self._enqueue)
         self.sleep_after_s = self.policies.idle.sleep_after_s()
         self.sleep_model = self.policies.idle.sleep_model(node)
@@ -264,13 +269,46 @@ class Cluster:
         ticket.expected_end_s = now + ticket.remaining_s()
         ticket.granted.succeed()
 
-    def take(self, gpus: int, owner: str) -> NodeGroup:
-        """After `request` fired: the nodes (already counted out of the idle pool) form the owner's group."""
-        group = NodeGroup(self.meter, self.node, self.nodes_for(gpus), gpus, owner)
+    def take(self, gpus: int, owner: str, nodes: int | None = None) -> NodeGroup:
+        """After `request` fired: the nodes (already counted out of the idle pool) form the owner's group
+        (of `nodes` nodes, default the whole nodes that `gpus` need; more when it keeps spares)."""
+        group = NodeGroup(self.meter, self.node, self.nodes_for(gpus) if nodes is None else nodes, gpus, owner)
         if owner in self._by_owner:  # jobs are traced for their run-now credit; services are not
-            group.trace = self.traces.setdefault(owner, [])
+            group.tracer = self._trace
         self._refresh_idle()
+        self._holding_changed(owner, group.nodes)
         return group
+
+    def _trace(self, group: NodeGroup, now_s: float, power_w: float) -> None:
+        powers = self._group_power.setdefault(group.owner, {})
+        powers[id(group)] = power_w
+        self.traces.setdefault(group.owner, []).append((now_s, sum(powers.values())))
+
+    def borrow(self, owner: str, nodes: int = 1) -> bool:
+        """Take `nodes` awake idle nodes at once for `owner` if they are free and no request waits (the
+        queue's order is kept); False otherwise. The caller adds them to one of its groups."""
+        if self.awake_free < nodes or self.waiting:
+            return False
+        self._take_awake(nodes)
+        ticket = self._by_owner.get(owner)
+        if ticket is not None and ticket.seq in self.running:
+            ticket.held_nodes += nodes
+        else:
+            self.untracked_nodes += nodes
+        self._refresh_idle()
+        self._holding_changed(owner, nodes)
+        self._apply_power()
+        return True
+
+    def on_holding_change(self, listener) -> None:
+        """Call `listener(owner, nodes_held, now_s)` whenever an owner's count of held nodes changes
+        (shared infrastructure splits its always-on power by nodes held)."""
+        self._holding_listeners.append(listener)
+
+    def _holding_changed(self, owner: str, delta_nodes: int) -> None:
+        self.held[owner] = self.held.get(owner, 0) + delta_nodes
+        for listener in self._holding_listeners:
+            listener(owner, self.held[owner], self.env.now)
 
     def release(self, group: NodeGroup) -> None:
         """The group's nodes go back to the idle pool; the policies look at the queue again."""
@@ -287,6 +325,7 @@ class Cluster:
         elif ticket is None:
             self.untracked_nodes = max(self.untracked_nodes - group.nodes, 0)
         self._refresh_idle()
+        self._holding_changed(group.owner, -group.nodes)
         self._apply_power()
         self._dispatch()
 
