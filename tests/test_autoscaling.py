@@ -45,7 +45,6 @@ def test_target_must_be_a_share():
 import numpy as np  # noqa: E402
 
 from sim.engine.simulation import Simulation  # noqa: E402
-from sim.units import J_PER_KWH  # noqa: E402
 
 from policy_helpers import scenario  # noqa: E402
 

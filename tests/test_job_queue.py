@@ -10,7 +10,6 @@ from sim.config.queue import GeneratorSection
 from sim.engine.simulation import Simulation
 from sim.engine.streams import RandomStreams
 from sim.errors import DataFileError, ScenarioError
-from sim.units import J_PER_KWH, S_PER_H
 from sim.workloads.job_trace import GENERATOR_STREAM, generate_jobs, read_trace
 
 from policy_helpers import scenario

@@ -1,6 +1,5 @@
 """Carbon-aware temporal shifting: the forecast, the decisions, and what they do to a run."""
 
-import math
 
 import numpy as np
 import pandas as pd
@@ -8,12 +7,12 @@ import pytest
 
 from sim.errors import ScenarioError
 from sim.facility.carbon_view import CarbonView, window_means
-from sim.facility.grid_signals import ConstantSource, DailyProfileSource
+from sim.facility.grid_signals import DailyProfileSource
 from sim.policies.shifting.carbon_forecast import best_start_s, cheapest_stretches
 from sim.policies.shifting.carbon_threshold import weighted_percentile
 from sim.units import S_PER_H
 
-from policy_helpers import CALIFORNIA, run, scenario
+from policy_helpers import CALIFORNIA, scenario
 
 # A made-up daily profile by UTC hour (not data): high at night, a dip from 10 to 14 h.
 PROFILE = tuple([400.0] * 10 + [100.0] * 4 + [400.0] * 10)
