@@ -131,6 +131,32 @@ def queue_job_base_columns(job, owners: dict, end_s: float, instant) -> dict:
     }
 
 
+def queue_job_training_columns(job, owners: dict, end_s: float) -> dict:
+    """The training-at-scale columns of a queued job's row: no network model, failures or checkpoints;
+    its productive time is its time computing."""
+    st = job.state
+    totals = owners.get(job.spec.name)
+    channel_kwh = [e / J_PER_KWH for e in totals.channel_energy_j] if totals else [0.0] * 4
+    started = st.started_at_s
+    duration_s = ((st.finished_at_s if st.finished_at_s is not None else end_s) - started) if started is not None else 0.0
+    running_s = st.running_s + (end_s - st.segment_start_s if st.segment_start_s is not None else 0.0)
+    return {
+        "mode": "queue",
+        "exposed_communication_s": 0.0,
+        "network_kwh": channel_kwh[2],
+        "storage_kwh": channel_kwh[3],
+        "failures": 0,
+        "lost_work_s": 0.0,
+        "restart_s": 0.0,
+        "lost_gpu_hours": 0.0,
+        "checkpoints": 0,
+        "checkpoint_s": 0.0,
+        "checkpoint_interval_s": math.inf,
+        "productive_s": running_s,
+        "effective_training_time_ratio": running_s / duration_s if duration_s > 0 else math.nan,
+    }
+
+
 def queue_summary(rows: list[dict], policies: PolicySet) -> dict:
     """Scheduling outcomes of all jobs: waits, makespan, deadlines, carbon credited to shifting."""
     waits = np.array([r["wait_s"] for r in rows if r["wait_s"] == r["wait_s"]], dtype=float)

@@ -19,8 +19,10 @@ from sim.engine.footprint import FootprintAccountant, grid_sources, hardware_foo
 from sim.engine.meter import IT_CHANNELS, Meter
 from sim.engine.streams import RandomStreams
 from sim.facility.cluster import IDLE_OWNER, Cluster
+from sim.facility.network import build_fabric, fabric_summary
 from sim.facility.grid_signals import FileSource, SignalSource, drive_source
 from sim.facility.plant import attach_weather, build_plant, facility_summary
+from sim.facility.storage import build_storage, storage_summary
 from sim.output.recorder import TimeseriesRecorder
 from sim.physics.fixed_pue import FixedPue
 from sim.timeseries.series import to_epoch_s
@@ -33,6 +35,7 @@ from sim.engine.policy_wiring import (
     check_unique_names,
     policy_job_columns,
     queue_job_base_columns,
+    queue_job_training_columns,
     queue_summary,
 )
 from sim.workloads.batch import BatchJob
@@ -115,7 +118,12 @@ class Simulation:
         queued_specs = queue_job_specs(scenario, self.streams, node.gpu.peak_flop_per_s)
         check_unique_names([spec.name for spec in scenario.jobs] + [spec.name for spec in queued_specs])
         self.cluster = Cluster(self.env, self.meter, node, scenario.cluster.node_count, policies=self.policies)
-        self.jobs = [TrainingJob(self.env, self.cluster, spec) for spec in scenario.jobs]
+        self.fabric = build_fabric(scenario.network, self.meter, self.cluster)
+        self.storage = build_storage(scenario.storage, self.meter, self.cluster)
+        self.jobs = [
+            TrainingJob(self.env, self.cluster, spec, fabric=self.fabric, storage=self.storage, streams=self.streams)
+            for spec in scenario.jobs
+        ]
         self.queued_jobs = [BatchJob(self.env, self.cluster, spec) for spec in queued_specs]
         self.services = self._build_services()
 
@@ -206,6 +214,7 @@ class Simulation:
         owners = self.meter.owner_totals()
         rows = []
         for job in self.jobs:
+            job.settle(end_s)
             st = job.state
             totals = owners.get(job.spec.name)
             channel_kwh = [e / J_PER_KWH for e in totals.channel_energy_j] if totals else [0.0] * len(IT_CHANNELS)
@@ -231,11 +240,13 @@ class Simulation:
                 "it_kwh": math.fsum(channel_kwh),
                 "facility_kwh": (totals.facility_energy_j / J_PER_KWH) if totals else 0.0,
                 "carbon_kg": (totals.carbon_g / 1000.0) if totals else 0.0,
-                **self._footprint_columns(job.spec.name, st.nodes * duration_s),
+                **self._footprint_columns(job.spec.name, job.allocated_node_s(end_s)),
             })
+            rows[-1].update(job.result_columns(end_s, network_kwh=channel_kwh[2], storage_kwh=channel_kwh[3]))
         for job in self.queued_jobs:
             rows.append({
                 **queue_job_base_columns(job, owners, end_s, self._instant),
+                **queue_job_training_columns(job, owners, end_s),
                 **self._footprint_columns(job.spec.name, job.state.nodes * job.state.holding_s(end_s)),
             })
         integrals = carbon_integrals(self.grid, self.start_epoch_s, end_s)
@@ -263,9 +274,9 @@ class Simulation:
             values = [row[column.name] for row in rows]
             if column.name.endswith("_at"):
                 arrays[column.name] = pa.array(values, type=pa.timestamp("us", tz="UTC"))
-            elif column.name in ("job", "kind", "status"):
+            elif column.name in ("job", "kind", "status", "mode"):
                 arrays[column.name] = pa.array(values, type=pa.string())
-            elif column.name in ("gpus", "nodes", "suspensions"):
+            elif column.name in ("gpus", "nodes", "failures", "checkpoints", "suspensions"):
                 arrays[column.name] = pa.array(values, type=pa.int64())
             elif column.unit == "bool":
                 arrays[column.name] = pa.array(values, type=pa.bool_())
@@ -307,6 +318,9 @@ class Simulation:
             "wall_s": wall_s,
             "events": _events_processed(self.env),
             "warnings": list(self.warnings),
+            "network": fabric_summary(self.fabric),
+            "storage": storage_summary(self.storage),
+            "failures": sum(row["failures"] for row in job_rows),
             "queue": queue_summary(job_rows, self.policies),
             "jobs": [
                 {k: (v.isoformat().replace("+00:00", "Z") if hasattr(v, "isoformat") else v) for k, v in row.items()}

@@ -64,7 +64,8 @@ JOB_COLUMNS: tuple[Column, ...] = (
     Column("wait_s", "s", "started_at - submitted_at"),
     Column("duration_s", "s", "finished_at (or end of run) - started_at"),
     Column("iterations", "1", "iterations completed (queued jobs: share of their work done)"),
-    Column("iteration_s", "s", "time of one iteration"),
+    Column("iteration_s", "s", "mean time of one iteration (training time / iterations computed, lost ones included; "
+           "queued jobs: their work at full clock)"),
     Column("flop", "FLOP", "work of the whole job"),
     Column("gpu_hours", "h", "accelerators x time held"),
     Column("gpu_kwh", "kWh", "energy of the job's accelerators (incl. idle ones in its nodes)"),
@@ -102,6 +103,19 @@ JOB_COLUMNS: tuple[Column, ...] = (
     Column("carbon_marginal_run_now_kg", "kgCO2e", "run-now baseline on the marginal signal (NaN without one)"),
     Column("carbon_marginal_saved_kg", "kgCO2e", "marginal run-now baseline - marginal carbon as run (NaN without one)"),
     Column("carbon_marginal_deferral_saved_kg", "kgCO2e", "carbon_deferral_saved_kg on the marginal signal (NaN without one)"),
+    Column("mode", "", "reproduce (measured throughput) or predict (compute efficiency + network model)"),
+    Column("exposed_communication_s", "s", "communication not hidden behind compute, per iteration (last plan)"),
+    Column("network_kwh", "kWh", "network energy of the job: its share of the always-on fabric by nodes held, plus traffic"),
+    Column("storage_kwh", "kWh", "storage energy of the job: its share of the tier's idle power, reads and writes"),
+    Column("failures", "1", "failures that stopped the job"),
+    Column("lost_work_s", "s", "training time thrown away: work since the last committed checkpoint at each failure"),
+    Column("restart_s", "s", "time stopped after failures: detection, replacement or repair, checkpoint reload"),
+    Column("lost_gpu_hours", "h", "accelerators x (lost work + restart time)"),
+    Column("checkpoints", "1", "checkpoints committed"),
+    Column("checkpoint_s", "s", "training stalled writing checkpoints (0 when asynchronous)"),
+    Column("checkpoint_interval_s", "s", "training time between checkpoints (inf: none)"),
+    Column("productive_s", "s", "training time whose work was kept"),
+    Column("effective_training_time_ratio", "1", "productive_s / duration_s (Llama 3: above 90%)"),
 )
 
 # Added to timeseries.parquet when the scenario has [[services]] (sim/workloads/service.py), all services pooled.
