@@ -122,3 +122,22 @@ def test_power_down_saves_energy_on_a_lightly_loaded_cluster():
     assert down.summary["facility_energy_kwh"] < 0.5 * always.summary["facility_energy_kwh"]
     assert math.isclose(down.jobs.to_pandas()["gpu_kwh"].sum(), always.jobs.to_pandas()["gpu_kwh"].sum(),
                         rel_tol=1e-9)
+
+
+def test_a_detailed_training_job_follows_the_cap_in_its_compute_phase_only():
+    training = [{"name": "t", "gpus": 16, "parameters": 1e9, "tokens": 2e9, "batch_tokens": 1e6, "mfu": 0.4,
+                 "exposed_communication_fraction": 0.1}]
+    free = run(scenario(nodes=2, extra={"jobs": training}))[1].jobs.to_pandas().iloc[0]
+    capped = run(scenario(nodes=2, extra={"jobs": training},
+                          policies={"power": "static_cap", "static_cap": {"gpu_cap_w": 400.0}}))[1].jobs.to_pandas().iloc[0]
+    s = clock_ratio_for_cap(400.0, GPU.idle_w, GPU.dynamic_range_w * TRAINING_ACTIVITY)
+    assert capped["mean_clock_ratio"] == pytest.approx(s)
+    # compute (90% of each iteration) stretches by 1 / s, exposed communication (10%) does not
+    assert capped["duration_s"] == pytest.approx(free["duration_s"] * (0.9 / s + 0.1), rel=1e-9)
+    assert capped["gpu_kwh"] < free["gpu_kwh"]
+    # a measured-power reproduction has nothing for a cap to act on
+    measured = [dict(training[0], measured_power_w_per_gpu=600.0)]
+    a = run(scenario(nodes=2, extra={"jobs": measured}))[1].jobs.to_pandas().iloc[0]
+    b = run(scenario(nodes=2, extra={"jobs": measured},
+                     policies={"power": "static_cap", "static_cap": {"gpu_cap_w": 400.0}}))[1].jobs.to_pandas().iloc[0]
+    assert a["duration_s"] == b["duration_s"] and a["gpu_kwh"] == b["gpu_kwh"]

@@ -216,3 +216,28 @@ def test_a_detailed_training_job_with_slack_is_deferred_into_the_dip(shared_data
     assert shifted["carbon_kg"] < now["carbon_kg"]
     assert shifted["carbon_saved_kg"] == pytest.approx(now["carbon_kg"] - shifted["carbon_kg"], rel=1e-3)
     assert shifted["gpu_kwh"] == pytest.approx(now["gpu_kwh"], rel=1e-9)
+
+
+def test_an_interruptible_training_job_is_suspended_with_a_checkpoint_and_resumed(shared_data):
+    grid = {"carbon_intensity_file": str(shared_data / CALIFORNIA)}
+    training = [{"name": "pt", "gpus": 16, "parameters": 1e9, "tokens": 12e9, "batch_tokens": 1e6, "mfu": 0.4,
+                 "submit_at": "1h", "slack": "30h", "interruptible": True,
+                 "checkpoint": {"interval": "30min"}}]
+    from sim.engine.simulation import Simulation
+
+    rows = {}
+    for shifting in ("run_now", "carbon_forecast"):
+        sc = scenario(nodes=4, grid=grid, policies={"shifting": shifting}, duration="3d",
+                      extra={"jobs": training, "storage": {}})
+        simulation = Simulation(sc, full_duration=True)
+        rows[shifting] = (simulation, simulation.run().jobs.to_pandas().iloc[0])
+    _, now = rows["run_now"]
+    simulation, shifted = rows["carbon_forecast"]
+    assert shifted["suspensions"] >= 1 and shifted["suspended_s"] > 0
+    assert shifted["status"] == "completed" and shifted["deadline_met"]
+    assert shifted["iterations"] == now["iterations"]
+    # no work lost: a checkpoint is written (to the storage tier) at each suspension, and read back
+    assert shifted["lost_work_s"] == 0 and shifted["productive_s"] == pytest.approx(now["productive_s"], rel=1e-9)
+    assert shifted["carbon_kg"] < now["carbon_kg"] and shifted["carbon_saved_kg"] > 0
+    job = simulation.jobs[0]
+    assert not job.running and job.finished and job.done.triggered

@@ -669,6 +669,9 @@ class TrainingJobSpec(StrictModel):
         None, description="How much later than submit + its run time the job may finish (deferrable by a shifting policy)."
     )
     deadline: DurationS | None = Field(None, description="Latest finish, as simulated time (instead of slack).")
+    interruptible: bool = Field(
+        False, description="Whether a shifting policy may suspend the job (a checkpoint is written first) and resume it."
+    )
     mode: Literal["reproduce", "predict"] = Field(
         "reproduce",
         description="reproduce: measured throughput, communication implicit; predict: compute_efficiency x "

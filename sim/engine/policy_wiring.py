@@ -77,8 +77,12 @@ def policy_job_columns(job, owners: dict, integrals: dict[str, SignalIntegral], 
             credit_marg = shift_credit(trace, submitted, end_s, ratio, integrals["marginal"], queued)
     has_deadline = math.isfinite(ticket.deadline_at_s)
     finished = st.finished_at_s
-    mean_clock = job.state.mean_clock_ratio(end_s) if hasattr(job.state, "mean_clock_ratio") else (
-        1.0 if st.started_at_s is not None else nan)
+    if hasattr(job, "mean_clock_ratio"):
+        mean_clock = job.mean_clock_ratio(end_s)
+    elif hasattr(st, "mean_clock_ratio"):
+        mean_clock = st.mean_clock_ratio(end_s)
+    else:
+        mean_clock = 1.0 if st.started_at_s is not None else nan
     queued = ticket.queued_at_s
     return {
         "deadline_at": instant(ticket.deadline_at_s) if has_deadline else None,
