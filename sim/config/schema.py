@@ -696,6 +696,13 @@ class TrainingJobSpec(StrictModel):
     exposed_communication_fraction: Number = Field(
         0.0, ge=0, lt=1, description="Share of each iteration spent in communication not hidden behind compute."
     )
+    slack: DurationS | None = Field(
+        None, description="How much later than submit + its run time the job may finish (deferrable by a shifting policy)."
+    )
+    deadline: DurationS | None = Field(None, description="Latest finish, as simulated time (instead of slack).")
+    interruptible: bool = Field(
+        False, description="Whether a shifting policy may suspend the job (a checkpoint is written first) and resume it."
+    )
     mode: Literal["reproduce", "predict"] = Field(
         "reproduce",
         description="reproduce: measured throughput, communication implicit; predict: compute_efficiency x "
@@ -741,6 +748,8 @@ class TrainingJobSpec(StrictModel):
                 raise ValueError("give exactly one of `achieved_flop_per_s_per_gpu` or `mfu`")
             if self.compute_efficiency is not None or self.parallel is not None:
                 raise ValueError("`compute_efficiency` and `parallel` belong to mode = 'predict'")
+        if self.slack is not None and self.deadline is not None:
+            raise ValueError("give `slack` or `deadline`, not both")
         if self.gpu_hours_x_tdp and self.measured_power_w_per_gpu is not None:
             raise ValueError("give at most one of `gpu_hours_x_tdp` or `measured_power_w_per_gpu`: each replaces the power model")
         return self
@@ -1068,6 +1077,12 @@ class OutputSection(StrictModel):
     )
 
 
+# ------------------------------------------------------------------------------- queue, policies
+# Their tables live in their own modules (they use the base types above).
+from sim.config.policies import CompareSection, PoliciesSection  # noqa: E402
+from sim.config.queue import QueueSection  # noqa: E402
+
+
 # ----------------------------------------------------------------------------------------- the run
 class Scenario(StrictModel):
     """A whole scenario file."""
@@ -1085,11 +1100,14 @@ class Scenario(StrictModel):
     cost: CostSection = Field(CostSection(), description="Prices of energy and hardware.")
     jobs: list[TrainingJobSpec] = Field(default_factory=list, description="Training jobs, one table each.")
     services: list[ServiceSpec] = Field(default_factory=list, description="Inference services, one table each.")
+    queue: QueueSection = Field(QueueSection(), description="How waiting jobs are ordered and started.")
+    policies: PoliciesSection = Field(PoliciesSection(), description="Scheduling and power policies of the run.")
+    compare: CompareSection | None = Field(None, description="Policies to compare against this run (`python -m sim compare`).")
     output: OutputSection = Field(OutputSection(), description="Time-series resolution.")
 
     @model_validator(mode="after")
     def _jobs_fit(self) -> "Scenario":
-        names = [job.name for job in self.jobs]
+        names = [job.name for job in self.jobs] + [job.name for job in self.queue.jobs]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"job names must be unique; repeated: {', '.join(duplicates)}")

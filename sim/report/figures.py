@@ -328,6 +328,8 @@ def _top_rows(frame: pd.DataFrame, by: str, label: str, limit: int = MAX_BARS) -
 def jobs_figure(jobs: pd.DataFrame | None) -> Figure:
     """Energy and carbon of each job, largest first, each bar labelled with its share of all jobs."""
     jobs = _need(jobs, "jobs.parquet", ("job", "facility_kwh", "carbon_kg"))
+    if "policy" in jobs.columns:  # a comparison: the same jobs under each policy
+        jobs = jobs.assign(job=jobs["policy"].astype(str) + ": " + jobs["job"].astype(str))
     shown = _top_rows(jobs, "facility_kwh", "job")
     names = shown["job"].astype(str).tolist()
     figure, axes = _new_figure((10.0, max(3.2, 1.6 + 0.4 * len(names))), cols=2)
@@ -499,7 +501,8 @@ def energy_per_token_figure(ts: pd.DataFrame | None, requests: pd.DataFrame | No
 # ------------------------------------------------------------------------- sweeps and comparisons
 SWEEP_TABLES = ("points", "comparison", "compare", "sweep")
 _LABEL_COLUMNS = ("label", "name", "point", "policy", "scenario", "run", "id")
-_PREFERRED_METRICS = ("facility_energy_kwh", "carbon_kg", "water_l", "pue", "cost_usd", "it_energy_kwh")
+_PREFERRED_METRICS = ("facility_energy_kwh", "carbon_kg", "water_total_l", "water_l", "cost_usd", "pue",
+                      "it_energy_kwh")
 _NOT_METRICS = ("seed", "index", "point", "id", "wall_s", "events", "intervals", "sim_version",
                 "output_interval_s")
 # What a Pareto scatter puts against carbon: time or service first, then resources.
@@ -529,6 +532,7 @@ def metric_columns(frame: pd.DataFrame) -> list[str]:
     """Numeric columns that are results, preferred ones first; identifiers and bookkeeping left out."""
     numeric = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])
                and not pd.api.types.is_bool_dtype(frame[c]) and c not in _NOT_METRICS
+               and not c.endswith(("_delta", "_delta_pct"))  # a comparison's differences from its baseline
                and frame[c].notna().any()]
     preferred = [c for c in _PREFERRED_METRICS if c in numeric]
     return preferred + [c for c in numeric if c not in preferred]
