@@ -105,8 +105,8 @@ class TargetUtilisationParams(StrictModel):
     target_concurrency: Number = Field(
         16.0, gt=0, description="Target requests in flight per replica (metric = 'concurrency'; Knative's default is 100)."
     )
-    min_replicas: int = Field(1, ge=0)
-    max_replicas: int | None = Field(None, ge=1)
+    min_replicas: int = Field(1, ge=0, description="Fewest replicas the service scales down to.")
+    max_replicas: int | None = Field(None, ge=1, description="Most replicas it scales up to (default: no limit but the free nodes).")
     warm_up: DurationS = Field(120.0, description="Time from the decision to a replica serving.")
     interval: DurationS = Field(60.0, gt=0, description="How often the autoscaler looks at the load.")
     scale_down_delay: DurationS = Field(
@@ -133,12 +133,14 @@ class PoliciesSection(StrictModel):
         "least_outstanding_tokens); default: each service's own `router`."
     )
 
-    carbon_threshold: CarbonThresholdParams = CarbonThresholdParams()
-    carbon_forecast: CarbonForecastParams = CarbonForecastParams()
-    static_cap: StaticCapParams = StaticCapParams()
-    power_budget: PowerBudgetParams = PowerBudgetParams()
-    power_down: PowerDownParams = PowerDownParams()
-    target_utilisation: TargetUtilisationParams = TargetUtilisationParams()
+    carbon_threshold: CarbonThresholdParams = Field(CarbonThresholdParams(), description="Parameters of shifting = 'carbon_threshold'.")
+    carbon_forecast: CarbonForecastParams = Field(CarbonForecastParams(), description="Parameters of shifting = 'carbon_forecast'.")
+    static_cap: StaticCapParams = Field(StaticCapParams(), description="Parameters of power = 'static_cap'.")
+    power_budget: PowerBudgetParams = Field(PowerBudgetParams(), description="Parameters of power = 'power_budget'.")
+    power_down: PowerDownParams = Field(PowerDownParams(), description="Parameters of idle = 'power_down'.")
+    target_utilisation: TargetUtilisationParams = Field(
+        TargetUtilisationParams(), description="Parameters of autoscaling = 'target_utilisation'."
+    )
 
     @field_validator("scheduling", "shifting", "power", "idle", "autoscaling", "routing")
     @classmethod
@@ -165,4 +167,6 @@ class CompareSection(StrictModel):
     policies: list[str] = Field(
         min_length=1, description="Rows: policy names (NAME or NAME+NAME) or labels of [compare.variants]."
     )
-    variants: dict[str, CompareVariant] = Field(default_factory=dict)
+    variants: dict[str, CompareVariant] = Field(
+        default_factory=dict, description="Named rows with their own policies and overrides ([compare.variants.LABEL])."
+    )
