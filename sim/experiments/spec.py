@@ -173,8 +173,6 @@ def encode_segment_text(text: str) -> str:
                 break
             prefix += piece
         encoded = f"{prefix}~{digest}"
-    if encoded in ("", ".", ".."):
-        encoded = encoded.replace(".", "%2E") or "%00"
     return encoded
 
 
@@ -327,11 +325,12 @@ def load_sweep(path: str | Path) -> SweepSpec:
         raise ScenarioError([f"{where}: base = {model.base!r}: {m}" for m in exc.messages]) from None
 
     axes: list[Axis] = []
-    for key, values, toml_path in _flatten_axes(model.axes, "axes", problems):
+    axis_problems: list[str] = []
+    for key, values, toml_path in _flatten_axes(model.axes, "axes", axis_problems):
         if values is not None:
             axes.append(Axis(keys=(key,), values=tuple((v,) for v in values), toml_path=toml_path))
     for i, group in enumerate(model.zip_):
-        entries = [(k, v, t) for k, v, t in _flatten_axes(group, f"zip.{i}", problems) if v is not None]
+        entries = [(k, v, t) for k, v, t in _flatten_axes(group, f"zip.{i}", axis_problems) if v is not None]
         if not entries:
             problems.append(f"{where}: zip.{i}: expected at least one key with a list of values")
             continue
@@ -343,6 +342,7 @@ def load_sweep(path: str | Path) -> SweepSpec:
         axes.append(Axis(keys=tuple(k for k, _, _ in entries), values=tuple(zip(*(v for _, v, _ in entries))),
                          toml_path=f"zip.{i}"))
 
+    problems += [f"{where}: {m}" for m in axis_problems]
     follow = []
     for key, source, toml_path in _flatten_leaves(model.follow, "follow"):
         if not isinstance(source, str) or not _valid_key(source):
