@@ -18,6 +18,7 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 # name -> module under sim.commands. Each capability adds its own line and its own module.
 COMMANDS: dict[str, str] = {
     "run": "run",
+    "validate": "validate",
     "sweep": "sweep",
     "capacity": "capacity",
     "pareto": "pareto",

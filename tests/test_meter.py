@@ -126,3 +126,11 @@ def test_constant_sums_do_not_drift_after_many_changes():
     meter.finish(20_000.0)
     assert meter.it_power_w == 0.0
     assert ConstantPower(0.0).energy_j(0, 1) == 0.0
+
+
+def test_fixed_pue_holds_in_every_interval_even_when_bins_cut_iterations():
+    meter, bins = make_meter(bin_s=5.0, pue=1.3)
+    meter.load("gpu", "j").set_profile(0.0, PeriodicPower(0.0, (2.0, 1.0), (300.0, 60.0)))
+    meter.finish(31.0)
+    for b in bins:
+        assert b.facility_energy_j == pytest.approx(1.3 * b.it_energy_j, rel=1e-12)

@@ -267,6 +267,12 @@ class TrainingJobSpec(StrictModel):
     exposed_communication_fraction: Number = Field(
         0.0, ge=0, lt=1, description="Share of each iteration spent in communication not hidden behind compute."
     )
+    gpu_hours_x_tdp: bool = Field(
+        False,
+        description="Arithmetic mode, not physics: while the job runs, its accelerators draw their TDP and nothing "
+        "else counts (host and spare accelerators excluded), so its IT energy is GPU-hours x TDP, as papers that "
+        "multiply GPU-hours by TDP computed it (Touvron et al. 2023, Table 15; Luccioni et al. 2022, dynamic part).",
+    )
 
     @model_validator(mode="after")
     def _work_and_speed(self) -> "TrainingJobSpec":
@@ -276,6 +282,8 @@ class TrainingJobSpec(StrictModel):
             raise ValueError("give `parameters`: iterations follow from batch_tokens x 6 x parameters")
         if (self.achieved_flop_per_s_per_gpu is None) == (self.mfu is None):
             raise ValueError("give exactly one of `achieved_flop_per_s_per_gpu` or `mfu`")
+        if self.gpu_hours_x_tdp and self.measured_power_w_per_gpu is not None:
+            raise ValueError("give at most one of `gpu_hours_x_tdp` or `measured_power_w_per_gpu`: each replaces the power model")
         return self
 
     @property

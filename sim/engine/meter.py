@@ -102,6 +102,7 @@ class BinRecord:
 class OwnerTotals:
     """Energy, overhead share and carbon attributed to one owner (job, service, idle pool)."""
 
+    signal_keys: tuple[str, ...] = (CARBON.key,)
     channel_energy_j: list[float] = field(default_factory=lambda: [0.0] * len(IT_CHANNELS))
     facility_energy_j: float = 0.0
     water_l: float = 0.0
@@ -114,6 +115,10 @@ class OwnerTotals:
     @property
     def it_energy_j(self) -> float:
         return math.fsum(self.channel_energy_j)
+
+
+def _draws(profile: ConstantPower | PeriodicPower) -> bool:
+    return not isinstance(profile, ConstantPower) or profile.power_w != 0.0
 
 
 class Load:
@@ -167,8 +172,17 @@ class Meter:
         self._channel_const_w = [0.0] * len(IT_CHANNELS)
         self._owner_const_w: dict[str, list[float]] = {}
         self._owners: dict[str, OwnerTotals] = {}
+        # Owners with at least one load drawing power: only they are visited when attributing a stretch,
+        # so a run with thousands of finished jobs costs no more per event than one with a few.
+        self._owner_drawing: dict[str, int] = {}
+        self._active_owners: dict[str, None] = {}
+        self._signal_keys = tuple(sig.key for sig in self.signals)
+        # running integrals over time of [facility J, water L, signal amounts...] per joule of IT energy
+        self._per_it_accumulated = [0.0] * (2 + len(self.signals))
+        self._owner_settled: dict[str, tuple[float, list[float]]] = {}
         self._changes_since_refresh = 0
         self._draw: FacilityDraw | None = None
+        self._draw_heat_w = 0.0
         self._bin_index = 0
         self._bin = self._new_bin(0)
         self.finished = False
@@ -180,13 +194,17 @@ class Meter:
             raise ValueError(f"unknown IT channel {channel!r}; expected one of {IT_CHANNELS}")
         load = Load(self, _CHANNEL_INDEX[channel], owner)
         self._loads.append(load)
-        self._owner_const_w.setdefault(owner, [0.0] * len(IT_CHANNELS))
-        self._owners.setdefault(owner, OwnerTotals())
+        if owner not in self._owners:
+            self._owner_const_w[owner] = [0.0] * len(IT_CHANNELS)
+            self._owners[owner] = OwnerTotals(signal_keys=self._signal_keys)
+            self._owner_drawing[owner] = 0
+            self._owner_settled[owner] = (self.now_s, list(self._per_it_accumulated))
         return load
 
     def change(self, load: Load, now_s: float, profile: ConstantPower | PeriodicPower) -> None:
         """Integrate up to `now_s`, then give `load` its new profile."""
         self.advance(now_s)
+        self._settle_owner(load.owner)
         old = load.profile
         c = load.channel_index
         owner_w = self._owner_const_w[load.owner]
@@ -200,6 +218,15 @@ class Meter:
             owner_w[c] += profile.power_w
         else:
             self._periodic.append(load)
+        was_drawing = _draws(old)
+        now_drawing = _draws(profile)
+        if was_drawing != now_drawing:
+            count = self._owner_drawing[load.owner] + (1 if now_drawing else -1)
+            self._owner_drawing[load.owner] = count
+            if count:
+                self._active_owners[load.owner] = None
+            else:
+                self._active_owners.pop(load.owner, None)
         load.profile = profile
         self._draw = None
         self._changes_since_refresh += 1
@@ -244,9 +271,16 @@ class Meter:
         """IT heat load [W] seen by the facility: constant draws plus the period mean of periodic ones."""
         return math.fsum(self._channel_const_w) + math.fsum(l.profile.mean_power_w for l in self._periodic)
 
-    def facility_draw(self) -> FacilityDraw:
-        if self._draw is None:
-            self._draw = self.facility.draw(max(self.it_power_w, 0.0), self.weather)
+    def facility_draw(self, it_power_w: float | None = None) -> FacilityDraw:
+        """The facility's overhead draw at IT heat load `it_power_w` (default: the current load).
+
+        Cached while neither the heat load nor the weather changes, so a stretch of constant loads
+        evaluates the facility model once however many output intervals it spans.
+        """
+        heat_w = max(self.it_power_w if it_power_w is None else it_power_w, 0.0)
+        if self._draw is None or self._draw_heat_w != heat_w:
+            self._draw = self.facility.draw(heat_w, self.weather)
+            self._draw_heat_w = heat_w
         return self._draw
 
     def advance(self, t_s: float) -> None:
@@ -264,19 +298,30 @@ class Meter:
                 self._close_bin(bin_end_s)
 
     def _integrate(self, start_s: float, end_s: float) -> None:
+        """Integrate one stretch of constant state (constant loads, signals and weather) into the bin.
+
+        Owners are not visited here: a stretch only advances global per-IT-joule accumulators (overhead,
+        water and each signal per joule of IT energy). An owner whose draw is constant collects its share
+        as power x (accumulator now - accumulator at its last change) when it next changes, so the cost
+        of a stretch does not grow with the number of owners. Periodic loads are attributed exactly here.
+        """
         dt_s = end_s - start_s
         b = self._bin
         channel_e = [p * dt_s for p in self._channel_const_w]
-        periodic_by_owner: dict[str, list[float]] = {}
+        periodic_e = []
         for load in self._periodic:
             e = load.profile.energy_j(start_s, end_s)
             channel_e[load.channel_index] += e
-            periodic_by_owner.setdefault(load.owner, [0.0] * len(IT_CHANNELS))[load.channel_index] += e
+            periodic_e.append(e)
+        bin_channels = b.channel_energy_j
         for i, e in enumerate(channel_e):
-            b.channel_energy_j[i] += e
+            bin_channels[i] += e
         it_e = math.fsum(channel_e)
 
-        draw = self.facility_draw()
+        # The plant sees the mean IT heat of this stretch: exact for constant loads and for linear
+        # facility models; for a periodic load (iterations of seconds) the plant's thermal mass
+        # smooths the phases anyway.
+        draw = self.facility_draw(it_e / dt_s)
         cooling_e = draw.cooling_w * dt_s
         loss_e = draw.power_loss_w * dt_s
         misc_e = draw.misc_w * dt_s
@@ -285,41 +330,61 @@ class Meter:
         b.power_loss_energy_j += loss_e
         b.misc_energy_j += misc_e
         b.water_l += water_l
-        for name, part_w in draw.parts_w:
-            b.part_energy_j[name] = b.part_energy_j.get(name, 0.0) + part_w * dt_s
+        if draw.parts_w:
+            parts = b.part_energy_j
+            for name, part_w in draw.parts_w:
+                parts[name] = parts.get(name, 0.0) + part_w * dt_s
         facility_e = it_e + cooling_e + loss_e + misc_e
         facility_kwh = facility_e / J_PER_KWH
-        weighted = {key: facility_kwh * value for key, value in self.signal_values.items()}
+        signal_energy = b.signal_energy_integral
+        signal_time = b.signal_time_integral
+        weighted = []
         for key, value in self.signal_values.items():
-            b.signal_energy_integral[key] += weighted[key]
-            b.signal_time_integral[key] += value * dt_s
+            amount = facility_kwh * value
+            weighted.append(amount)
+            signal_energy[key] += amount
+            signal_time[key] += value * dt_s
         b.ambient_time_integral += self.ambient_c * dt_s
 
-        # Attribution: each owner gets its own IT energy plus a share of the overhead, the carbon and
-        # the water in proportion to its IT energy in this segment.
         if it_e > 0:
-            for owner, const_w in self._owner_const_w.items():
-                extra = periodic_by_owner.get(owner)
-                own = [p * dt_s for p in const_w]
-                if extra is not None:
-                    own = [a + e for a, e in zip(own, extra)]
-                own_it_e = math.fsum(own)
-                if own_it_e == 0.0:
-                    continue
-                totals = self._owners[owner]
-                for i, e in enumerate(own):
-                    totals.channel_energy_j[i] += e
-                share = own_it_e / it_e
-                totals.facility_energy_j += facility_e * share
-                totals.water_l += water_l * share
-                for key, amount in weighted.items():
-                    totals.signal_energy_integral[key] = totals.signal_energy_integral.get(key, 0.0) + amount * share
+            # per joule of IT energy in this stretch: facility energy, water, and each signal's amount
+            per_it = [facility_e / it_e, water_l / it_e, *(amount / it_e for amount in weighted)]
+            acc = self._per_it_accumulated
+            for i, x in enumerate(per_it):
+                acc[i] += x * dt_s
+            for load, e in zip(self._periodic, periodic_e):
+                if e:
+                    self._credit(self._owners[load.owner], load.channel_index, e, [x * e for x in per_it])
         elif facility_e > 0:
-            totals = self._owners.setdefault(UNATTRIBUTED, OwnerTotals())
-            totals.facility_energy_j += facility_e
-            totals.water_l += water_l
-            for key, amount in weighted.items():
-                totals.signal_energy_integral[key] = totals.signal_energy_integral.get(key, 0.0) + amount
+            self._credit(self._owners.setdefault(UNATTRIBUTED, OwnerTotals(signal_keys=self._signal_keys)), None, 0.0,
+                         [facility_e, water_l, *weighted])
+
+    @staticmethod
+    def _credit(totals: "OwnerTotals", channel: int | None, it_e: float, shares: list) -> None:
+        """Add IT energy on `channel` and shares [facility J, water L, signal amounts...] to an owner."""
+        if channel is not None:
+            totals.channel_energy_j[channel] += it_e
+        totals.facility_energy_j += shares[0]
+        totals.water_l += shares[1]
+        integrals = totals.signal_energy_integral
+        for key, amount in zip(totals.signal_keys, shares[2:]):
+            integrals[key] = integrals.get(key, 0.0) + amount
+
+    def _settle_owner(self, owner: str) -> None:
+        """Collect what an owner's constant draws earned since its last change (call after advance)."""
+        state = self._owner_settled[owner]
+        acc = self._per_it_accumulated
+        elapsed_s = self.now_s - state[0]
+        const_w = self._owner_const_w[owner]
+        if elapsed_s > 0 and any(const_w):
+            totals = self._owners[owner]
+            channels = totals.channel_energy_j
+            for i, p in enumerate(const_w):
+                if p:
+                    channels[i] += p * elapsed_s
+            power_w = math.fsum(const_w)
+            self._credit(totals, None, 0.0, [power_w * (a - a0) for a, a0 in zip(acc, state[1])])
+        self._owner_settled[owner] = (self.now_s, list(acc))
 
     def _new_bin(self, index: int) -> BinRecord:
         return BinRecord(
@@ -346,4 +411,7 @@ class Meter:
 
     # --------------------------------------------------------------- reports
     def owner_totals(self) -> dict[str, OwnerTotals]:
+        """Totals per owner up to the meter's current instant."""
+        for owner in self._active_owners:
+            self._settle_owner(owner)
         return dict(self._owners)

@@ -9,6 +9,7 @@ closed form, so K iterations cost O(1) and output bins cut through an iteration 
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,18 +47,20 @@ class PeriodicPower:
             raise ValueError("a periodic profile needs one power per phase, at least one phase")
         if any(d < 0 for d in self.durations_s) or sum(self.durations_s) <= 0:
             raise ValueError("phase durations must be >= 0 with a positive period")
-        edges = np.concatenate(([0.0], np.cumsum(self.durations_s)))
-        energies = np.concatenate(([0.0], np.cumsum(np.multiply(self.durations_s, self.powers_w))))
+        # Plain tuples and bisect: a profile has a handful of phases, where numpy calls cost more than they save.
+        edges = tuple(float(x) for x in np.concatenate(([0.0], np.cumsum(self.durations_s))))
+        energies = tuple(float(x) for x in np.concatenate(([0.0], np.cumsum(np.multiply(self.durations_s, self.powers_w)))))
         object.__setattr__(self, "_edges_s", edges)
         object.__setattr__(self, "_cum_energy_j", energies)
+        object.__setattr__(self, "_last", (math.nan, 0.0))
 
     @property
     def period_s(self) -> float:
-        return float(self._edges_s[-1])
+        return self._edges_s[-1]
 
     @property
     def period_energy_j(self) -> float:
-        return float(self._cum_energy_j[-1])
+        return self._cum_energy_j[-1]
 
     @property
     def mean_power_w(self) -> float:
@@ -67,10 +70,14 @@ class PeriodicPower:
         elapsed = t_s - self.origin_s
         periods = math.floor(elapsed / self.period_s)
         offset = elapsed - periods * self.period_s
-        i = int(np.searchsorted(self._edges_s, offset, side="right")) - 1
-        i = min(max(i, 0), len(self.powers_w) - 1)
+        i = min(max(bisect_right(self._edges_s, offset) - 1, 0), len(self.powers_w) - 1)
         within = self._cum_energy_j[i] + self.powers_w[i] * (offset - self._edges_s[i])
-        return periods * self.period_energy_j + float(within)
+        return periods * self.period_energy_j + within
 
     def energy_j(self, start_s: float, end_s: float) -> float:
-        return self._cumulative_j(end_s) - self._cumulative_j(start_s)
+        # The meter integrates consecutive stretches, so F(start) is usually the F(end) of the last call.
+        cached_t, cached_f = self._last
+        start_f = cached_f if start_s == cached_t else self._cumulative_j(start_s)
+        end_f = self._cumulative_j(end_s)
+        object.__setattr__(self, "_last", (end_s, end_f))
+        return end_f - start_f

@@ -70,6 +70,7 @@ class TimeseriesRecorder:
         # Totals are summed from the same rounded kWh values that the rows hold, so the summary
         # equals the column sums.
         self.totals: dict[str, CompensatedSum] = {}
+        self._additive: tuple[str, ...] | None = None
 
     @property
     def column_names(self) -> list[str]:
@@ -101,10 +102,17 @@ class TimeseriesRecorder:
             values = provider(b.start_s, b.end_s)
             for name in columns:
                 row[name] = values[name]
+        if self._additive is None:
+            self._additive = tuple(name for name in row if _is_additive(name))
+            self.totals = {name: CompensatedSum() for name in self._additive}
+        columns = self._columns
         for name, value in row.items():
-            self._columns[name].append(value)
-            if _is_additive(name) and value is not None:
-                self.totals.setdefault(name, CompensatedSum()).add(value)
+            columns[name].append(value)
+        totals = self.totals
+        for name in self._additive:
+            value = row[name]
+            if value is not None:
+                totals[name].add(value)
         self.rows += 1
         if self._writer is not None and len(self._columns["timestamp"]) >= ROWS_PER_ROW_GROUP:
             self.flush()

@@ -114,3 +114,15 @@ def scale_to_measured_system_power(
 # SMs and the copy engines while the rest of the chip waits. No published per-phase measurement was
 # found; assumed at a quarter of the dynamic range, host at the training level (NICs and CPUs busy).
 EXPOSED_COMMUNICATION = PhaseActivity(0.25, TRAINING_ACTIVITY)
+
+
+def tdp_arithmetic_power_w(gpu: GpuSpec, gpus: int) -> tuple[float, float]:
+    """(accelerators, host) power [W] that GPU-hours x TDP arithmetic assumes: gpus x TDP, host 0.
+
+    Not a physical model: published estimates such as Touvron et al. 2023 (LLaMA, Table 15: "we take
+    the thermal design power for NVLink systems, that is 400W") and Luccioni et al. 2022 (BLOOM,
+    dynamic part: 1,082,990 GPU-hours x 400 W = 433,196 kWh) multiply accelerator-hours by the rated
+    power and leave the host out. Reproducing them takes this; the general model gives the physics.
+    Example: 2,048 A100 (TDP 400 W) -> (819,200 W, 0 W).
+    """
+    return gpus * gpu.tdp_w, 0.0

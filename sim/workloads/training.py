@@ -17,7 +17,12 @@ import simpy
 from sim.config.schema import TrainingJobSpec
 from sim.engine.profiles import ConstantPower, PeriodicPower
 from sim.facility.cluster import Cluster, NodeGroup
-from sim.physics.power import EXPOSED_COMMUNICATION, TRAINING_COMPUTE, scale_to_measured_system_power
+from sim.physics.power import (
+    EXPOSED_COMMUNICATION,
+    TRAINING_COMPUTE,
+    scale_to_measured_system_power,
+    tdp_arithmetic_power_w,
+)
 
 
 @dataclass
@@ -76,6 +81,10 @@ class TrainingJob:
 
     def _profiles(self, group: NodeGroup, now_s: float) -> tuple[ConstantPower | PeriodicPower, ...]:
         spec = self.spec
+        if spec.gpu_hours_x_tdp:
+            # Arithmetic mode: reproduces GPU-hours x TDP figures; host and spare GPUs left out as they did.
+            gpu_w, host_w = tdp_arithmetic_power_w(group.node.gpu, spec.gpus)
+            return ConstantPower(gpu_w), ConstantPower(host_w)
         compute_gpu_w, compute_host_w = group.phase_power_w(TRAINING_COMPUTE)
         if spec.measured_power_w_per_gpu is not None:
             # A measured average already contains whatever communication the job waited on.
