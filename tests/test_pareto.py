@@ -10,10 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.errors import SimInputError
-from sim.experiments.executors import SerialExecutor
 from sim.experiments.pareto import pareto_front, pareto_from_points, pareto_mask
-from sim.experiments.runner import run_sweep
-from sim.experiments.spec import load_sweep
 from helpers import run_cli
 from sweep_fixtures import write_sweep
 

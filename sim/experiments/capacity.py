@@ -49,7 +49,7 @@ from sim.experiments.results import (
     write_atomically,
     write_points_table,
 )
-from sim.experiments.runner import PointRun, plan_runs, run_points
+from sim.experiments.runner import plan_runs, run_points
 from sim.experiments.spec import Axis, Point, SweepSpec, _valid_key, resolve_points
 from sim.experiments.worker import OK
 
