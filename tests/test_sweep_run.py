@@ -118,6 +118,16 @@ def test_the_same_sweep_on_a_dask_local_cluster_gives_identical_results(pooled, 
             assert a == b, (point.path, name)
 
 
+def test_the_command_runs_the_sweep_on_a_local_dask_cluster_of_processes(pooled, tmp_path):
+    spec, pool_out, _ = pooled
+    result = run_cli("sweep", str(spec.path), "--out", str(tmp_path / "dask"), "--dask-local", "1")
+    assert result.returncode == 0, result.stderr
+    assert "on a local Dask cluster of 1 process" in result.stdout
+    on_pool, on_dask = read_points(pool_out), read_points(tmp_path / "dask")
+    stable = [c for c in on_pool.columns if c not in UNSTABLE]
+    pd.testing.assert_frame_equal(on_pool[stable], on_dask[stable])
+
+
 def test_a_second_run_skips_every_finished_point(pooled, tmp_path):
     spec, _, _ = pooled
     out = tmp_path / "out"

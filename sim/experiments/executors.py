@@ -14,6 +14,7 @@ business (see `sim.experiments.worker.run_point`, which never raises for a faili
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 from abc import ABC, abstractmethod
@@ -185,7 +186,7 @@ class DaskExecutor(Executor):
         else:
             self._cluster = distributed.LocalCluster(
                 n_workers=self.local_workers, threads_per_worker=1, processes=self.processes,
-                dashboard_address=None, silence_logs="error",
+                dashboard_address=None, silence_logs=logging.ERROR,
             )
             self._client = distributed.Client(self._cluster)
         return self._client
@@ -227,8 +228,9 @@ class DaskExecutor(Executor):
     def describe(self) -> str:
         if self.address is not None:
             return f"Dask at {self.address} ({self.workers} worker threads)"
-        kind = "processes" if self.processes else "threads"
-        return f"a local Dask cluster of {self.local_workers} {kind}"
+        kind = "process" if self.processes else "thread"
+        plural = "" if self.local_workers == 1 else ("es" if self.processes else "s")
+        return f"a local Dask cluster of {self.local_workers} {kind}{plural}"
 
 
 def make_executor(workers: int | None = None, scheduler: str | None = None, dask_local: int | None = None) -> Executor:

@@ -114,7 +114,9 @@ class SweepFile(_Strict):
 def _format_errors(exc: ValidationError, where: str) -> list[str]:
     messages = []
     for error in exc.errors(include_url=False):
-        loc = [str(p) for p in error["loc"] if not (isinstance(p, str) and (p[:1].isupper() or p in ("int", "str", "float", "list[int]")))]
+        # pydantic names the member of a union it tried ('int', 'list[int]', "literal['le','ge']"): not a key.
+        loc = [str(p) for p in error["loc"]
+               if not (isinstance(p, str) and (p in ("int", "str", "float", "bool") or "[" in p))]
         path = ".".join(loc) or "(top level)"
         if error["type"] == "extra_forbidden":
             model = _model_at(loc[:-1])
