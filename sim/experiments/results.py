@@ -171,7 +171,8 @@ def json_value(value: Any) -> Any:
     return value
 
 
-def point_record(spec: SweepSpec, point: Point, digest: str, status: str, error: str | None, wall_s: float) -> dict:
+def point_record(spec: SweepSpec, point: Point, digest: str, status: str, error: str | None, wall_s: float,
+                 cpu_s: float = 0.0) -> dict:
     return {
         "sweep": spec.name,
         "point": point.path,
@@ -182,6 +183,7 @@ def point_record(spec: SweepSpec, point: Point, digest: str, status: str, error:
         "scenario_sha256": digest,
         "sim_version": __version__,
         "wall_s": wall_s,
+        "cpu_s": cpu_s,
     }
 
 

@@ -64,7 +64,8 @@ def run_points(spec: SweepSpec, layout: SweepLayout, runs: list[PointRun], execu
             run = runs[index]
             if executor_error is not None:
                 outcome = PointOutcome(run.point.path, FAILED, error_text(executor_error), None, None, (), 0.0)
-            record = point_record(spec, run.point, run.digest, outcome.status, outcome.error, outcome.wall_s)
+            record = point_record(spec, run.point, run.digest, outcome.status, outcome.error, outcome.wall_s,
+                                  outcome.cpu_s)
             write_point(layout, record, run.point, outcome.files, outcome.traceback)
             records[run.point.path] = record
             if outcome.status != OK:

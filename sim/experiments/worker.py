@@ -43,6 +43,7 @@ class PointOutcome:
     summary: dict | None
     files: tuple[tuple[str, bytes], ...]
     wall_s: float
+    cpu_s: float = 0.0  # CPU time of the worker on this point (this process only)
 
 
 def error_text(exc: BaseException) -> str:
@@ -59,16 +60,16 @@ def run_point(task: PointTask) -> PointOutcome:
     """Simulate `task.scenario`; return its summary and run-directory files, or the error it raised."""
     from sim.runner import run_to_directory
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     tmp = Path(tempfile.mkdtemp(prefix="sim-point-"))
     try:
         written = run_to_directory(task.scenario, tmp / "run")
         files = tuple((name, (written.out_dir / name).read_bytes()) for name in written.files)
         return PointOutcome(task.point_path, OK, None, None, written.result.summary, files,
-                            time.perf_counter() - started)
+                            time.perf_counter() - started, time.process_time() - cpu_started)
     except Exception as exc:  # a failing point is a result, not the end of the sweep
         return PointOutcome(task.point_path, FAILED, error_text(exc), traceback.format_exc(), None, (),
-                            time.perf_counter() - started)
+                            time.perf_counter() - started, time.process_time() - cpu_started)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
