@@ -134,6 +134,17 @@ mfu = 0.5
     assert scenario.jobs[0].parameters == 1.0e9  # the rest of the job is kept
 
 
+def test_unset_removes_a_key_or_an_entry_of_an_array_of_tables(tmp_path):
+    two_jobs = write_base(tmp_path)
+    text = two_jobs.read_text()
+    two_jobs.write_text(text.replace("[output]", '[[jobs]]\nname = "second"\ngpus = 8\nparameters = 1e9\n'
+                                             'tokens = 1e9\nbatch_tokens = 1e6\nmfu = 0.3\n\n[output]'))
+    spec = load_sweep(write_sweep(tmp_path, '[sweep]\nname = "u"\nunset = ["jobs.0", "scenario.name"]\n'))
+    (scenario,) = resolve_points(spec, spec.points())
+    assert [job.name for job in scenario.jobs] == ["second"]
+    assert scenario.scenario.name == "base"  # no name left: the base file's stem
+
+
 def test_a_scenario_file_is_a_sweep_of_one_point(tmp_path):
     spec = load_spec(write_base(tmp_path))
     (point,) = spec.points()

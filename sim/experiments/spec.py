@@ -583,6 +583,8 @@ def _unset(data: dict, parts: KeyPath) -> None:
         return
     if isinstance(parent, dict):
         parent.pop(str(parts[-1]), None)
+    elif isinstance(parent, list) and isinstance(parts[-1], int) and parts[-1] < len(parent):
+        del parent[parts[-1]]  # e.g. unset = ["jobs.1"]: the base's second job
 
 
 def point_data(spec: SweepSpec, point: Point) -> dict:
