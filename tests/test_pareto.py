@@ -74,6 +74,7 @@ y = "jobs.train.duration_s"
 """)
     result = run_cli("sweep", str(path), "--out", str(tmp_path / "out"), "--workers", "1")
     assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # the progress bar stays silent when stderr is not a terminal
     assert "pareto.parquet, pareto.csv, pareto.png" in result.stdout
     front = pd.read_parquet(tmp_path / "out" / "pareto.parquet")
     csv = pd.read_csv(tmp_path / "out" / "pareto.csv")
