@@ -57,10 +57,14 @@ def read_points(out: Path):
     return pq.read_table(out / "points.parquet").to_pandas()
 
 
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def same_value(a, b) -> bool:
-    """Equal, with NaN equal to NaN and None to None."""
-    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
-        return True
+    """Equal, a missing value (None in JSON, null or NaN in Parquet) being equal to another missing one."""
+    if _missing(a) or _missing(b):
+        return _missing(a) and _missing(b)
     return a == b
 
 

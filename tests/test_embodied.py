@@ -9,10 +9,12 @@ from sim.physics.embodied import (
     DEFAULT_LIFETIME_S,
     DRAM_KG_PER_GB,
     SSD_KG_PER_GB,
+    accelerator_embodied_kg,
     amortised_embodied_kg,
     capacity_embodied_kg,
     die_embodied_kg,
     host_embodied_kg,
+    node_embodied_kg,
 )
 from sim.units import BYTES_PER_GB, KG_PER_T, S_PER_DAY, S_PER_YEAR
 
@@ -61,3 +63,31 @@ def test_amortisation_is_linear_and_capped_at_the_lifetime():
         amortised_embodied_kg(100.0, -1.0)
     with pytest.raises(ValueError):
         amortised_embodied_kg(100.0, 1.0, lifetime_s=0.0)
+
+
+def test_accelerator_and_node_by_hand():
+    # H100 SXM 80 GB: 814 mm^2 on 4 nm (1.8 kgCO2e/cm^2) + 80 GB HBM x 0.4 = 14.652 + 32
+    assert accelerator_embodied_kg(814, 1.8, 80 * BYTES_PER_GB) == pytest.approx(46.652)
+    # V100 32 GB: 815 mm^2 on 12 nm: LLMCarbon's 9.78 kg die + 12.8 kg HBM
+    assert accelerator_embodied_kg(815, 1.2, 32 * BYTES_PER_GB) == pytest.approx(9.78 + 12.8)
+    assert node_embodied_kg(8, 46.652, 1632.38) == pytest.approx(2005.596)
+    assert node_embodied_kg(8, 46.652, 1632.38, network_kg=10.0, storage_kg=5.0) == pytest.approx(2020.596)
+    with pytest.raises(ValueError):
+        node_embodied_kg(8, -1.0, 0.0)
+
+
+def test_catalog_covers_every_accelerator_with_a_die_area_and_its_process_is_llmcarbons():
+    from sim.catalog.embodied import embodied_catalog
+    from sim.catalog.hardware import gpu_catalog
+
+    catalog = embodied_catalog()
+    with_area = {k for k, g in gpu_catalog().items() if g.die_area_mm2 is not None}
+    assert with_area == set(catalog.gpus)
+    # LLMCarbon's own chips come back: V100 9.78 kg, H100 14.652 kg, TPU v3 7.0, TPU v4 6.4 (die only)
+    for key, kg in (("v100-sxm2-32gb", 9.78), ("h100-sxm5-80gb", 14.652), ("tpu-v3", 7.0), ("tpu-v4", 6.4)):
+        gpu = gpu_catalog()[key]
+        cpa = catalog.gpus[key].process.carbon_per_area_kg_per_cm2
+        assert accelerator_embodied_kg(gpu.die_area_mm2, cpa, 0.0) == pytest.approx(kg)
+    # DGX H100 host: 2 CPUs + 2 TB DRAM + 34.56 TB SSD -> 2.94 + 800 + 829.44 kgCO2e
+    h = catalog.hosts["dgx-h100"]
+    assert host_embodied_kg(h.cpus, h.dram_bytes, h.ssd_bytes) == pytest.approx(1632.38)

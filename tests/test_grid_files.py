@@ -80,6 +80,11 @@ def test_electricitymaps_first_row_is_the_first_hour(shared_data):
     assert lca.value_at(epoch(2023, 1, 1, 1)) == 58.17
 
 
+def test_electricitymaps_stamps_are_utc_whatever_timezone_says(shared_data):
+    path = shared_data / "FR_2023_hourly.csv"
+    assert read_signal(path, timezone="Europe/Paris").start_epoch_s == epoch(2023, 1, 1)
+
+
 def test_caiso_midday_solar_dip_falls_at_20_21_utc(shared_data):
     series = real(shared_data / "US-CAL-CISO_2023_hourly.csv")
     hour_of_day = ((series.edges_epoch_s % S_PER_DAY) // S_PER_H).astype(int)

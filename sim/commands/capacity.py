@@ -71,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
                 parts.append(f"facility {format_energy(at['facility_energy_kwh'])}")
             if "carbon_kg" in at:
                 parts.append(format_carbon(at["carbon_kg"]))
-            parts += [f"{name} {_number(value)}" for name, value in at.items() if "cost" in name]
+            if "cost_usd" in at:
+                parts.append(f"{at['cost_usd']:,.0f} USD")
             text = "; ".join(parts)
         elif result.status == "not met":
             far = goal.high if goal.find == "smallest" else goal.low

@@ -41,9 +41,29 @@ def summary_lines(summary: dict) -> list[str]:
         f"  IT energy      {format_energy(summary['it_energy_kwh'])}",
         f"  facility       {format_energy(summary['facility_energy_kwh'])}" + (f"   PUE {pue:.3f}" if pue else ""),
         f"  carbon         {format_carbon(summary['carbon_kg'])} (operational, location-based)",
+        *footprint_lines(summary),
         f"  wall time      {summary['wall_s']:.2f} s, {summary['events']:,} events",
     ]
     return lines
+
+
+def footprint_lines(summary: dict) -> list[str]:
+    """Market-based, marginal and embodied carbon, water and cost (sim/engine/footprint.py), when present."""
+    if "carbon_market_kg" not in summary:
+        return []
+    carbon = [f"market-based {format_carbon(summary['carbon_market_kg'])}"]
+    if summary.get("carbon_marginal_kg") is not None:
+        carbon.append(f"marginal {format_carbon(summary['carbon_marginal_kg'])}")
+    carbon.append(f"embodied {format_carbon(summary['embodied_carbon_kg'])}")
+    cost = f"energy {summary['energy_cost_usd']:,.0f} USD"
+    if summary.get("hardware_cost_usd") is not None:
+        cost += f" + hardware {summary['hardware_cost_usd']:,.0f} USD"
+    return [
+        f"  footprint      {', '.join(carbon)}",
+        f"  water          {summary['water_total_l']:,.0f} L ({summary['water_l']:,.0f} on site, "
+        f"{summary['water_offsite_l']:,.0f} off site)",
+        f"  cost           {cost}",
+    ]
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from sim.config.schema import CATALOG_NAME_TAG, INLINE_TABLE_TAG, Scenario
+from sim.config.schema import CATALOG_NAME_TAG, INLINE_TABLE_TAG, Scenario, grid_cross_checks
 from sim.errors import ScenarioError
 
 _MAX_VALUE_CHARS = 60
@@ -175,6 +175,7 @@ def cross_checks(scenario: Scenario, where: str) -> list[str]:
             problems.append(
                 f"{where}: jobs.{i}.gpus = {job.gpus}: exceeds the cluster's {cluster_gpus} accelerators"
             )
+    problems += grid_cross_checks(scenario, where)
     return problems
 
 

@@ -213,11 +213,77 @@ class FacilitySection(StrictModel):
     cooling_share: Number = Field(
         0.8, ge=0, le=1, description="Share of the overhead IT x (PUE - 1) booked as cooling; the rest is power loss."
     )
+    wue_l_per_kwh: Number = Field(
+        0.0, ge=0, description="On-site water per kWh of IT energy for `fixed_pue` [L/kWh] (The Green Grid WUE; 0 unless given)."
+    )
 
 
 # -------------------------------------------------------------------------------------------- grid
+NonNegative = Annotated[float, AfterValidator(_finite), Field(ge=0)]
+
+
+def _known_region(value: str | None) -> str | None:
+    if value is None:
+        return None
+    from sim.errors import SimInputError
+    from sim.timeseries.regions import get_region
+
+    try:
+        return get_region(value).name
+    except SimInputError as exc:
+        raise ValueError(exc.messages[0]) from None
+
+
+HOURS_PER_DAY = 24
+
+
+class SupplyContract(StrictModel):
+    """[grid.contract]: a clean-energy supply contract, for market-based carbon (GHG Protocol Scope 2).
+
+    matching = "hourly" (24/7): the contract's clean energy counts only in the hour it is delivered; give its
+    delivery as `supply_mw` (constant), `supply_file` (MW over time) or `supply_profile_mw` (24 values, one per
+    UTC hour of the day, repeated every day). matching = "annual": certificates are netted against the run's
+    consumption; give `annual_volume_mwh` (prorated to the run's length) or a delivery profile (its energy over
+    the run is the volume).
+    """
+
+    matching: Literal["hourly", "annual"] = Field("hourly", description="'hourly' (24/7) or 'annual' (volume) matching.")
+    supply_mw: NonNegative | None = Field(None, description="Constant clean power delivered [MW].")
+    supply_file: InputPath | None = Field(None, description="CSV or Parquet of clean power delivered [MW]; relative to the scenario file.")
+    supply_column: str | None = Field(None, description="Value column of `supply_file` (default: as for the carbon file).")
+    supply_profile_mw: list[NonNegative] | None = Field(
+        None, min_length=HOURS_PER_DAY, max_length=HOURS_PER_DAY,
+        description="Clean power delivered in each UTC hour of the day [MW], 24 values, every day.",
+    )
+    annual_volume_mwh: NonNegative | None = Field(
+        None, description="Clean energy certificates per year [MWh] (annual matching), prorated to the run's length."
+    )
+
+    @model_validator(mode="after")
+    def _one_supply(self) -> "SupplyContract":
+        profiles = [k for k in ("supply_mw", "supply_file", "supply_profile_mw") if getattr(self, k) is not None]
+        if self.matching == "hourly":
+            if self.annual_volume_mwh is not None:
+                raise ValueError(
+                    "`annual_volume_mwh` is for matching = 'annual'; hourly matching needs when the clean energy is "
+                    "delivered: give one of supply_mw, supply_file, supply_profile_mw"
+                )
+            if len(profiles) != 1:
+                raise ValueError("hourly matching: give exactly one of supply_mw, supply_file, supply_profile_mw")
+        elif len(profiles) + (self.annual_volume_mwh is not None) != 1:
+            raise ValueError(
+                "annual matching: give exactly one of annual_volume_mwh, supply_mw, supply_file, supply_profile_mw"
+            )
+        return self
+
+    @property
+    def has_profile(self) -> bool:
+        return self.annual_volume_mwh is None
+
+
 class GridSection(StrictModel):
-    """[grid]: carbon intensity of the electricity, constant or from a file."""
+    """[grid]: the electricity's signals. Carbon intensity: a constant, a built-in `region`, or a file.
+    Also marginal intensity, price, water intensity of generation, and a clean-energy contract."""
 
     carbon_intensity_g_per_kwh: Number | None = Field(
         None, ge=0, description="Constant carbon intensity [gCO2e/kWh] (default 481, world 2023, Ember)."
@@ -232,16 +298,88 @@ class GridSection(StrictModel):
         None,
         description="Value column: 'lca' (default) or 'direct' for Electricity Maps files; the column name otherwise.",
     )
+    region: Annotated[str | None, AfterValidator(_known_region)] = Field(
+        None, description="Built-in regional profile (hourly carbon intensity, and water intensity where cited)."
+    )
+    marginal_carbon_intensity_g_per_kwh: Number | None = Field(
+        None, ge=0, description="Constant marginal carbon intensity [gCO2e/kWh] (no default: marginal columns only when given)."
+    )
+    marginal_carbon_intensity_file: InputPath | None = Field(
+        None, description="CSV or Parquet of marginal carbon intensity [gCO2e/kWh]."
+    )
+    marginal_column: str | None = Field(None, description="Value column of `marginal_carbon_intensity_file`.")
+    electricity_price_usd_per_mwh: Number | None = Field(
+        None, description="Flat tariff [USD/MWh] (default 80.6: U.S. industrial average 2023, EIA)."
+    )
+    electricity_price_file: InputPath | None = Field(
+        None, description="CSV or Parquet of electricity price [USD/MWh]; negative prices allowed."
+    )
+    price_column: str | None = Field(None, description="Value column of `electricity_price_file`.")
+    water_intensity_l_per_kwh: Number | None = Field(
+        None, ge=0,
+        description="Water consumed off site per kWh generated [L/kWh] (default: the region's cited figure, else 3.1, U.S. average, Li et al. 2023).",
+    )
+    contract: SupplyContract | None = Field(None, description="Clean-energy supply contract ([grid.contract]).")
 
     @model_validator(mode="after")
     def _one_source(self) -> "GridSection":
-        if self.carbon_intensity_g_per_kwh is not None and self.carbon_intensity_file is not None:
-            raise ValueError("give either `carbon_intensity_g_per_kwh` or `carbon_intensity_file`, not both")
+        carbon = [k for k in ("carbon_intensity_g_per_kwh", "carbon_intensity_file", "region") if getattr(self, k) is not None]
+        if len(carbon) > 1:
+            raise ValueError(f"give one carbon intensity source, not {' and '.join(carbon)}")
+        for constant, file in (
+            ("marginal_carbon_intensity_g_per_kwh", "marginal_carbon_intensity_file"),
+            ("electricity_price_usd_per_mwh", "electricity_price_file"),
+        ):
+            if getattr(self, constant) is not None and getattr(self, file) is not None:
+                raise ValueError(f"give either `{constant}` or `{file}`, not both")
         return self
 
 
 # World average 2023, Ember Global Electricity Review 2024 (shared/REFERENCE.md).
 DEFAULT_CARBON_INTENSITY_G_PER_KWH = 481.0
+
+# U.S. average retail price of electricity to industrial customers, 2023: 8.06 cents/kWh (U.S. EIA, Electric
+# Power Annual / Monthly, as charted by Statista "Average retail electricity price for industrial consumers in
+# the United States 1970-2023", March 2024) = 80.6 USD/MWh.
+DEFAULT_ELECTRICITY_PRICE_USD_PER_MWH = 80.6
+
+# Li, Yang, Islam, Ren 2023, "Making AI Less 'Thirsty'" (arXiv:2304.03271): U.S. average electricity water
+# intensity factor, about 3.1 L/kWh consumed off site (read in secondary sources quoting the paper's table).
+DEFAULT_WATER_INTENSITY_L_PER_KWH = 3.1
+
+
+# ---------------------------------------------------------------------------------------- footprint
+class EmbodiedSection(StrictModel):
+    """[embodied]: manufacturing carbon of the hardware, amortised linearly over its lifetime by time held.
+
+    Per accelerator: die area x carbon per area of its process + HBM x 0.4 kgCO2e/GB (LLMCarbon); per host:
+    LLMCarbon's CPU, DRAM and SSD figures for the catalog server's parts. Network gear and external storage
+    are counted only when given here.
+    """
+
+    lifetime_years: NonNegative = Field(
+        5.0, gt=0, description="Service life over which embodied carbon is spread [years of 365 days] (LLMCarbon: 5)."
+    )
+    gpu_kg: NonNegative | None = Field(
+        None, description="Embodied carbon per accelerator [kgCO2e] (default: from the catalog's die area and HBM)."
+    )
+    host_kg_per_node: NonNegative | None = Field(
+        None, description="Embodied carbon of a server's host [kgCO2e] (default: the catalog server's CPUs, DRAM, SSD)."
+    )
+    network_kg_per_node: NonNegative = Field(
+        0.0, description="Network gear per server (switch ports, NICs, optics) [kgCO2e]; 0 unless given (no sourced default)."
+    )
+    storage_tb: NonNegative = Field(
+        0.0, description="External storage capacity of the cluster [TB], charged at LLMCarbon's SSD 0.024 kgCO2e/GB."
+    )
+
+
+class CostSection(StrictModel):
+    """[cost]: hardware cost (energy cost comes from [grid] electricity price)."""
+
+    hardware_usd_per_gpu_hour: NonNegative | None = Field(
+        None, description="Hardware cost per accelerator-hour held [USD] (ownership or rent: your figure); not counted when absent."
+    )
 
 
 # -------------------------------------------------------------------------------------------- jobs
@@ -319,6 +457,8 @@ class Scenario(StrictModel):
     cluster: ClusterSection
     facility: FacilitySection = FacilitySection()
     grid: GridSection = GridSection()
+    embodied: EmbodiedSection = EmbodiedSection()
+    cost: CostSection = CostSection()
     jobs: list[TrainingJobSpec] = Field(default_factory=list)
     output: OutputSection = OutputSection()
 
@@ -329,3 +469,21 @@ class Scenario(StrictModel):
         if duplicates:
             raise ValueError(f"job names must be unique; repeated: {', '.join(duplicates)}")
         return self
+
+
+def grid_cross_checks(scenario: Scenario, where: str) -> list[str]:
+    """[grid.contract] with a delivery profile is matched by UTC hour: the output interval and the start's offset
+    in its hour must be whole seconds (the meter bins at their greatest common divisor with an hour)."""
+    contract = scenario.grid.contract
+    if contract is None or not contract.has_profile:
+        return []
+    problems = []
+    interval = scenario.output.interval
+    if not float(interval).is_integer():
+        problems.append(f"{where}: output.interval = {interval:g}: expected whole seconds with a grid.contract supply profile "
+                        "(it is matched by UTC hour)")
+    start = scenario.scenario.start
+    if start.microsecond:
+        problems.append(f"{where}: scenario.start = {start.isoformat()}: expected whole seconds with a grid.contract "
+                        "supply profile (it is matched by UTC hour)")
+    return problems

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import time
@@ -13,14 +14,15 @@ import pyarrow as pa
 import simpy
 
 from sim import __version__
-from sim.config.schema import DEFAULT_CARBON_INTENSITY_G_PER_KWH, Scenario
+from sim.config.schema import Scenario
+from sim.engine.footprint import FootprintAccountant, grid_sources, hardware_footprint
 from sim.engine.meter import IT_CHANNELS, Meter
 from sim.engine.streams import RandomStreams
-from sim.facility.cluster import Cluster
-from sim.facility.signals import drive_signal
+from sim.facility.cluster import IDLE_OWNER, Cluster
+from sim.facility.grid_signals import FileSource, SignalSource, drive_source
 from sim.output.recorder import TimeseriesRecorder
 from sim.physics.fixed_pue import FixedPue
-from sim.timeseries.series import StepSeries, to_epoch_s
+from sim.timeseries.series import to_epoch_s
 from sim.units import J_PER_KWH, S_PER_H
 from sim.workloads.training import TrainingJob
 
@@ -39,19 +41,8 @@ def parquet_metadata(scenario: Scenario) -> dict[bytes, bytes]:
 
 
 def build_facility(scenario: Scenario):
-    return FixedPue(pue=scenario.facility.pue, cooling_share=scenario.facility.cooling_share)
-
-
-def carbon_intensity_series(scenario: Scenario, warnings: list[str]) -> StepSeries:
-    grid = scenario.grid
-    if grid.carbon_intensity_file is None:
-        value = grid.carbon_intensity_g_per_kwh
-        if value is None:
-            value = DEFAULT_CARBON_INTENSITY_G_PER_KWH
-        return StepSeries.constant("carbon_intensity", "gCO2e/kWh", value)
-    from sim.timeseries.grid import read_signal  # the file readers
-
-    return read_signal(grid.carbon_intensity_file, format=grid.file_format, column=grid.column)
+    return FixedPue(pue=scenario.facility.pue, cooling_share=scenario.facility.cooling_share,
+                    wue_l_per_kwh=scenario.facility.wue_l_per_kwh)
 
 
 @dataclass
@@ -73,31 +64,43 @@ class Simulation:
         self.env = simpy.Environment()
         self.streams = RandomStreams(scenario.scenario.seed)
         self.facility = build_facility(scenario)
-        self.recorder = TimeseriesRecorder(self.start, getattr(self.facility, "part_names", ()))
-        self.intensity = carbon_intensity_series(scenario, self.warnings)
-        self._check_signal_span(self.intensity)
-        self.meter = Meter(
-            bin_s=scenario.output.interval,
-            facility=self.facility,
-            on_bin=self.recorder.on_bin,
-            intensity_g_per_kwh=self.intensity.value_at(self.start_epoch_s),
+        # Grid signals (carbon, marginal, price, water intensity, clean supply): sources, span checks, notes.
+        self.grid = grid_sources(scenario, self.warnings)
+        for source in self.grid.all().values():
+            source.check_start(self.start_epoch_s)
+            self.warnings += [f"{source.label}: {note}" for note in source.notes]
+        self.recorder = TimeseriesRecorder(
+            self.start, getattr(self.facility, "part_names", ()), signals=self.grid.meter_signals()
         )
-        if not self.intensity.is_constant:
-            self.env.process(drive_signal(self.env, self.intensity, self.start_epoch_s, self.meter.set_intensity))
+        self.hardware = hardware_footprint(scenario, scenario.cluster.node_spec(), scenario.cluster.node_count,
+                                           self.warnings)
+        self.footprint = FootprintAccountant(scenario, self.grid, self.hardware, self.start_epoch_s,
+                                             emit=self.recorder.on_bin)
+        self.recorder.add_provider(self.footprint.columns, self.footprint.provider)
+        self.meter = Meter(
+            bin_s=self.footprint.meter_bin_s,
+            facility=self.facility,
+            on_bin=self.footprint.on_bin,
+            intensity_g_per_kwh=self.grid.carbon.value_at(self.start_epoch_s),
+            signals=self.grid.meter_signals(),
+        )
+        self.footprint.attach(self.meter)
+        for key, source in self.grid.energy_signals().items():
+            self.meter.set_signal(key, 0.0, source.value_at(self.start_epoch_s))
+            if not source.is_constant:
+                self.env.process(drive_source(self.env, source, self.start_epoch_s,
+                                              functools.partial(self.meter.set_signal, key), self._horizon(source)))
         self.cluster = Cluster(self.env, self.meter, scenario.cluster.node_spec(), scenario.cluster.node_count)
         self.jobs = [TrainingJob(self.env, self.cluster, spec) for spec in scenario.jobs]
 
-    def _check_signal_span(self, series: StepSeries) -> None:
-        from sim.errors import DataFileError
-
-        if series.is_constant:
-            return
-        if not series.start_epoch_s <= self.start_epoch_s < series.end_epoch_s:
-            raise DataFileError(
-                series.source or series.name,
-                f"the run starts at {self.start.isoformat()}, outside the file's span "
-                f"{_iso(series.start_epoch_s)} to {_iso(series.end_epoch_s)}",
-            )
+    def _horizon(self, source: SignalSource) -> float | None:
+        """Where a signal's driver stops [UTC epoch s]: never (None) when jobs or a duration end the run;
+        otherwise at the end of a file (a run without either lasts as long as its files) or at once."""
+        if self.scenario.scenario.duration is not None:
+            return self.start_epoch_s + self.scenario.scenario.duration
+        if self.scenario.jobs:
+            return None
+        return source.series.end_epoch_s if isinstance(source, FileSource) else self.start_epoch_s
 
     def run(self, timeseries_path: Path | None = None) -> RunResult:
         wall_start = time.perf_counter()
@@ -112,17 +115,25 @@ class Simulation:
             until = limit if until is None else env.any_of([until, limit])
         env.run(until=until)
         end_s = env.now
-        if self.intensity.end_epoch_s < self.start_epoch_s + end_s:
+        for source in self.grid.all().values():
+            warning = source.end_warning(self.start_epoch_s, self.start_epoch_s + end_s)
+            if warning:
+                self.warnings.append(warning)
+        if end_s > self.hardware.lifetime_s:
             self.warnings.append(
-                f"carbon intensity: {self.intensity.source} ends at {_iso(self.intensity.end_epoch_s)}, before the "
-                f"run ends at {_iso(self.start_epoch_s + end_s)}; its last value was held"
+                f"embodied carbon: the run ({end_s / S_PER_H:,.0f} h) is longer than the hardware lifetime "
+                f"({self.hardware.lifetime_s / S_PER_H:,.0f} h); amortisation stays linear, so more than the "
+                "hardware's embodied carbon is charged"
             )
         self.meter.finish(end_s)
+        self.footprint.finish(end_s)
         self.recorder.close()
+        if timeseries_path is not None:
+            self.footprint.finalize_timeseries(path=timeseries_path)
         wall_s = time.perf_counter() - wall_start
         jobs = self._jobs_table(end_s)
         summary = self._summary(end_s, wall_s)
-        timeseries = None if timeseries_path is not None else self.recorder.table()
+        timeseries = None if timeseries_path is not None else self.footprint.finalize_timeseries(table=self.recorder.table())
         return RunResult(summary=summary, timeseries=timeseries, jobs=jobs, warnings=list(self.warnings))
 
     # ---------------------------------------------------------------- results
@@ -155,8 +166,17 @@ class Simulation:
                 "it_kwh": math.fsum(channel_kwh),
                 "facility_kwh": (totals.facility_energy_j / J_PER_KWH) if totals else 0.0,
                 "carbon_kg": (totals.carbon_g / 1000.0) if totals else 0.0,
+                **self._footprint_columns(job.spec.name, st.nodes * duration_s),
             })
         return rows
+
+    def _footprint_columns(self, owner: str, allocated_node_s: float) -> dict:
+        """The footprint columns of a job (or any owner) holding `allocated_node_s` node-seconds."""
+        fp = self.footprint.owner_footprint(owner, allocated_node_s).as_dict()
+        columns = {k: fp[k] for k in ("carbon_marginal_kg", "carbon_market_kg", "embodied_carbon_kg", "water_l",
+                                      "water_offsite_l", "water_total_l", "energy_cost_usd", "hardware_cost_usd",
+                                      "cost_usd", "allocated_node_hours")}
+        return {k: (math.nan if v is None else v) for k, v in columns.items()}
 
     def _instant(self, t_s: float | None):
         return None if t_s is None else self.start + timedelta(seconds=t_s)
@@ -206,6 +226,7 @@ class Simulation:
             "pue": facility_kwh / it_kwh if it_kwh > 0 else None,
             "carbon_kg": r.total("carbon_kg"),
             "water_l": r.total("water_l"),
+            **self._footprint_summary(end_s, job_rows),
             "gpu_hours": math.fsum(row["gpu_hours"] for row in job_rows),
             "wall_s": wall_s,
             "events": _events_processed(self.env),
@@ -218,13 +239,31 @@ class Simulation:
         return summary
 
 
+    def _footprint_summary(self, end_s: float, job_rows: list[dict]) -> dict:
+        """Footprint totals (sums of the columns), how each part was computed, and the idle pool's share."""
+        r = self.recorder
+        marginal = self.grid.marginal is not None
+        hardware_usd = r.total("hardware_cost_usd") if self.hardware.hardware_usd_per_gpu_hour is not None else None
+        jobs_node_s = math.fsum(row["allocated_node_hours"] for row in job_rows) * S_PER_H
+        idle_node_s = max(self.cluster.node_count * end_s - jobs_node_s, 0.0)
+        idle = self.footprint.owner_footprint(IDLE_OWNER, idle_node_s).as_dict()
+        return {
+            "carbon_marginal_kg": r.total("carbon_marginal_kg") if marginal else None,
+            "carbon_market_kg": r.total("carbon_market_kg") * self.footprint.market_scale,
+            "embodied_carbon_kg": r.total("embodied_carbon_kg"),
+            "water_offsite_l": r.total("water_offsite_l"),
+            "water_total_l": r.total("water_total_l"),
+            "energy_cost_usd": r.total("energy_cost_usd"),
+            "hardware_cost_usd": hardware_usd,
+            "cost_usd": r.total("energy_cost_usd") + (hardware_usd or 0.0),
+            "market_based": self.footprint.market_section(r.total("carbon_kg")),
+            "embodied": self.hardware.describe(),
+            "grid_signals": {key: source.description for key, source in self.grid.all().items()},
+            "idle": idle,
+        }
+
+
 def _events_processed(env: simpy.Environment) -> int:
     """Events scheduled in the run (SimPy numbers each event it schedules)."""
     counter = getattr(env, "_eid", None)
     return int(next(counter)) if counter is not None else -1
-
-
-def _iso(epoch_s: float) -> str:
-    from sim.timeseries.series import from_epoch_s
-
-    return from_epoch_s(epoch_s).isoformat().replace("+00:00", "Z")

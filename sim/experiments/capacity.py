@@ -57,7 +57,8 @@ CAPACITY_POINTS_TABLE = "capacity_points.parquet"
 CAPACITY_TABLE = "capacity.parquet"
 CAPACITY_JSON = "capacity.json"
 # Reported at the answer when present in the summary (means over seeds).
-REPORTED_METRICS = ("gpus", "nodes", "simulated_s", "it_energy_kwh", "facility_energy_kwh", "carbon_kg", "water_l")
+REPORTED_METRICS = ("gpus", "nodes", "simulated_s", "it_energy_kwh", "facility_energy_kwh", "carbon_kg",
+                    "carbon_market_kg", "embodied_carbon_kg", "water_l", "water_total_l")
 
 
 @dataclass(frozen=True)
@@ -236,7 +237,7 @@ class CapacityResult:
     status: str  # 'found', 'not met' (not even at the far end of the range), 'failed'
     answer: int | None
     metric_value: float | None  # the deciding (worst) seed's metric at the answer
-    at_answer: dict[str, float]  # means over seeds of REPORTED_METRICS and *cost* metrics
+    at_answer: dict[str, float]  # means over seeds of REPORTED_METRICS and the run's *cost* metrics
     probes: tuple[tuple[int, float | None, bool | None], ...]  # (value, worst metric, meets), in value order
     monotone: bool
     error: str | None = None
@@ -266,7 +267,8 @@ def _outer_combinations(spec: SweepSpec, key: str) -> list[dict[str, Any]]:
 
 def _reported(metrics: list[dict[str, Any]]) -> dict[str, float]:
     names = [n for n in REPORTED_METRICS if all(n in m for m in metrics)]
-    names += [n for n in metrics[0] if "cost" in n and n not in names and all(n in m for m in metrics)]
+    # Costs of the whole run (top-level summary keys such as energy_cost_usd, cost_usd), when present.
+    names += [n for n in metrics[0] if "cost" in n and "." not in n and n not in names and all(n in m for m in metrics)]
     out = {}
     for name in names:
         values = [m[name] for m in metrics]

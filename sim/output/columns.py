@@ -29,6 +29,19 @@ TIMESERIES_COLUMNS: tuple[Column, ...] = (
     Column("carbon_intensity_g_per_kwh", "gCO2e/kWh", "energy-weighted grid carbon intensity over the interval"),
     Column("carbon_kg", "kgCO2e", "operational, location-based carbon = facility_kwh x intensity / 1000"),
     Column("water_l", "L", "on-site water consumed by the cooling plant"),
+    # footprint (sim/engine/footprint.py)
+    Column("carbon_marginal_intensity_g_per_kwh", "gCO2e/kWh",
+           "energy-weighted marginal carbon intensity (only when [grid] gives a marginal signal)"),
+    Column("carbon_marginal_kg", "kgCO2e", "marginal-based carbon = facility_kwh x marginal intensity / 1000 (only when given)"),
+    Column("electricity_price_usd_per_mwh", "USD/MWh", "energy-weighted electricity price over the interval"),
+    Column("energy_cost_usd", "USD", "energy cost = facility_kwh x price / 1000"),
+    Column("water_intensity_l_per_kwh", "L/kWh", "water consumed off site per kWh generated (grid)"),
+    Column("water_offsite_l", "L", "off-site water = facility_kwh x water intensity"),
+    Column("carbon_market_kg", "kgCO2e",
+           "market-based carbon: location-based minus the contract's clean energy, matched by UTC hour (24/7) or annually"),
+    Column("embodied_carbon_kg", "kgCO2e", "embodied carbon of every installed node, amortised over its lifetime"),
+    Column("water_total_l", "L", "water_l (on site) + water_offsite_l"),
+    Column("hardware_cost_usd", "USD", "installed accelerators x hours x cost.hardware_usd_per_gpu_hour (only when given)"),
 )
 
 JOB_COLUMNS: tuple[Column, ...] = (
@@ -51,4 +64,14 @@ JOB_COLUMNS: tuple[Column, ...] = (
     Column("it_kwh", "kWh", "IT energy attributed to the job"),
     Column("facility_kwh", "kWh", "IT energy plus the job's share of cooling, losses and misc"),
     Column("carbon_kg", "kgCO2e", "operational carbon of the job's facility energy, hour by hour"),
+    Column("carbon_marginal_kg", "kgCO2e", "marginal-based carbon of the job (NaN when no marginal signal is given)"),
+    Column("carbon_market_kg", "kgCO2e", "market-based carbon of the job: its location-based carbon less its share of matched clean energy"),
+    Column("embodied_carbon_kg", "kgCO2e", "embodied carbon of the nodes the job held, for as long as it held them"),
+    Column("water_l", "L", "the job's share of on-site water"),
+    Column("water_offsite_l", "L", "the job's facility energy x grid water intensity"),
+    Column("water_total_l", "L", "water_l + water_offsite_l"),
+    Column("energy_cost_usd", "USD", "the job's facility energy x electricity price"),
+    Column("hardware_cost_usd", "USD", "accelerators held (whole nodes) x hours x hardware_usd_per_gpu_hour (NaN when not given)"),
+    Column("cost_usd", "USD", "energy_cost_usd + hardware_cost_usd"),
+    Column("allocated_node_hours", "h", "nodes held x time held"),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from datetime import datetime, timedelta
 
@@ -15,8 +16,9 @@ from sim.engine.meter import CARBON, IT_CHANNELS, BinRecord, EnergySignal
 from sim.units import J_PER_KWH
 
 # Columns that are not additive over rows (rates, ratios, means): never summed into totals.
-_NOT_ADDITIVE_SUFFIXES = ("_per_kwh", "_c", "_pct")
+_NOT_ADDITIVE_SUFFIXES = ("_per_kwh", "_per_mwh", "_c", "_pct")
 
+@functools.lru_cache(maxsize=None)  # asked for every value of every row: memoised by column name
 def _is_additive(name: str) -> bool:
     if name in ("timestamp", "pue"):
         return False

@@ -11,6 +11,8 @@ another.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -113,3 +115,17 @@ def off_site_water_l(energy_j: ArrayLike, water_intensity_l_per_kwh: ArrayLike) 
     """
     e, w = _aligned("energy_j", energy_j, "water_intensity_l_per_kwh", water_intensity_l_per_kwh)
     return float((e / J_PER_KWH * w).sum())
+
+
+def unmatched_fraction(energy_j: float, clean_supply_j: float) -> float:
+    """Share of one matching hour's consumption not covered by clean supply delivered in the same hour [0-1].
+
+    f = max(E - C, 0) / E, and 0 when E = 0. The hour's market-based carbon with hourly matching is then
+    f x (its location-based carbon), i.e. max(E - C, 0) x I with I the hour's energy-weighted intensity,
+    which is `hourly_matched_carbon_kg` for that hour. Example: E = 3 kWh, C = 1 kWh -> 2/3.
+    """
+    if not (math.isfinite(energy_j) and math.isfinite(clean_supply_j)) or energy_j < 0 or clean_supply_j < 0:
+        raise ValueError("energy and clean supply must be finite and >= 0")
+    if energy_j == 0.0:
+        return 0.0
+    return max(energy_j - clean_supply_j, 0.0) / energy_j

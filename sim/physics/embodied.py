@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sim.units import BYTES_PER_GB, S_PER_YEAR
+from sim.units import BYTES_PER_GB, MM2_PER_CM2, S_PER_YEAR
 
 # LLMCarbon: lifespan = 5 x 365 days (embodied.py, `self.lifespan = 5 * 365`).
 DEFAULT_LIFETIME_S = 5 * S_PER_YEAR
@@ -113,3 +113,34 @@ def amortised_embodied_kg(embodied_kg: float, allocated_s: float, lifetime_s: fl
     if not lifetime_s > 0:
         raise ValueError("lifetime_s must be > 0")
     return embodied_kg * min(allocated_s / lifetime_s, 1.0)
+
+
+def accelerator_embodied_kg(
+    die_area_mm2: float,
+    carbon_per_area_kg_per_cm2: float,
+    hbm_bytes: float,
+    dram_kg_per_gb: float = DRAM_KG_PER_GB,
+) -> float:
+    """Embodied carbon of one accelerator [kgCO2e]: its logic die plus its HBM, LLMCarbon's method.
+
+    embodied = die area [mm^2] / MM2_PER_CM2 x CPA [kgCO2e/cm^2] + HBM [GB] x DRAM factor [kgCO2e/GB].
+    LLMCarbon has no separate HBM figure; its DRAM factor (0.4 kgCO2e/GB) is applied to the HBM capacity.
+    Example: H100 SXM 80 GB, 814 mm^2 on TSMC 4nm (1.8 kgCO2e/cm^2): 14.652 + 80 x 0.4 = 46.652 kgCO2e.
+    """
+    die_kg = die_embodied_kg(die_area_mm2 / MM2_PER_CM2, carbon_per_area_kg_per_cm2)
+    return die_kg + capacity_embodied_kg(hbm_bytes, dram_kg_per_gb)
+
+
+def node_embodied_kg(
+    gpus_per_node: int,
+    accelerator_kg: float,
+    host_kg: float,
+    network_kg: float = 0.0,
+    storage_kg: float = 0.0,
+) -> float:
+    """Embodied carbon charged per node [kgCO2e]: its accelerators, its host, and its share of network and
+    storage gear (each given per node). Example (DGX H100): 8 x 46.652 + 1,632.38 (host) = 2,005.596 kgCO2e."""
+    parts = (accelerator_kg, host_kg, network_kg, storage_kg)
+    if gpus_per_node < 0 or any(p < 0 for p in parts):
+        raise ValueError("embodied figures and counts must be >= 0")
+    return gpus_per_node * accelerator_kg + host_kg + network_kg + storage_kg

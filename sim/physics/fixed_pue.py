@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sim.engine.meter import FacilityDraw
+from sim.units import J_PER_KWH
 
 DEFAULT_COOLING_SHARE_OF_OVERHEAD = 0.8
 
@@ -20,8 +21,13 @@ class FixedPue:
     pue: float
     cooling_share: float = DEFAULT_COOLING_SHARE_OF_OVERHEAD
     part_names: tuple[str, ...] = ()
+    # On-site water per kWh of IT energy [L/kWh]: WUE as defined by The Green Grid (White Paper #35, 2011,
+    # "Water Usage Effectiveness"): annual site water / IT energy. 0 unless the scenario states one.
+    wue_l_per_kwh: float = 0.0
 
     def __post_init__(self) -> None:
+        if self.wue_l_per_kwh < 0.0:
+            raise ValueError(f"WUE must be >= 0, got {self.wue_l_per_kwh}")
         if self.pue < 1.0:
             raise ValueError(f"PUE must be >= 1, got {self.pue}")
         if not 0.0 <= self.cooling_share <= 1.0:
@@ -30,4 +36,5 @@ class FixedPue:
     def draw(self, it_power_w: float, weather: object | None = None) -> FacilityDraw:
         overhead_w = it_power_w * (self.pue - 1.0)
         cooling_w = overhead_w * self.cooling_share
-        return FacilityDraw(cooling_w=cooling_w, power_loss_w=overhead_w - cooling_w)
+        water_l_per_s = it_power_w * self.wue_l_per_kwh / J_PER_KWH
+        return FacilityDraw(cooling_w=cooling_w, power_loss_w=overhead_w - cooling_w, water_l_per_s=water_l_per_s)

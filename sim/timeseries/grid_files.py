@@ -136,6 +136,7 @@ def read_signal(
         header, rows = _read_csv_rows(path)
         if fmt == "electricitymaps":
             raw = _emaps_rows(path, header, rows, column)
+            tz = None  # the column is "Datetime (UTC)": a timezone= cannot apply
             notes.append(
                 f"Electricity Maps export, {_emaps_column_key(column)} column, hour-beginning UTC labels"
             )
