@@ -177,8 +177,8 @@ name = "failing"
     failed_dir = tmp_path / "out" / "sweep=failing" / points["point"][1]
     assert {p.name for p in failed_dir.iterdir()} == {"point.json", "error.txt"}
     # A rerun tries the failed point again and leaves the others alone.
-    again = run_cli("sweep", str(path), "--out", str(tmp_path / "out"), "--workers", "1")
-    assert "(1 ran, 2 already done, 1 failed)" in again.stdout
+    again = run_sweep(load_sweep(path), tmp_path / "out", SerialExecutor(), progress=False)
+    assert (again.ran, again.skipped, again.failed) == (1, 2, 1)
 
 
 def test_another_sweeps_directory_is_refused(pooled, tmp_path):
