@@ -22,14 +22,19 @@ class WrittenRun:
 
 
 def run_to_directory(scenario: Scenario, out_dir: Path, force: bool = False) -> WrittenRun:
-    """Simulate `scenario` and write summary.json, timeseries.parquet, jobs.parquet, scenario.json."""
+    """Simulate `scenario` and write summary.json, timeseries.parquet, jobs.parquet, scenario.json
+    (and requests.parquet when it has inference services)."""
     rundir = RunDirectory(out_dir, force=force)
     rundir.check()  # refuse before spending time on the simulation
     simulation = Simulation(scenario)
     with rundir as tmp:
         result = simulation.run(timeseries_path=tmp / "timeseries.parquet")
         pq.write_table(result.jobs, tmp / "jobs.parquet", compression="zstd")
+        if result.requests is not None:
+            pq.write_table(result.requests, tmp / "requests.parquet", compression="zstd")
         (tmp / "scenario.json").write_text(resolved_scenario_json(scenario) + "\n", encoding="utf-8")
         write_json(tmp / "summary.json", result.summary)
     files = ("summary.json", "timeseries.parquet", "jobs.parquet", "scenario.json")
+    if result.requests is not None:
+        files += ("requests.parquet",)
     return WrittenRun(result=result, out_dir=out_dir, files=files)

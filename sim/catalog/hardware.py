@@ -10,7 +10,10 @@ from importlib import resources
 
 @dataclass(frozen=True)
 class GpuSpec:
-    """One accelerator. Powers [W], peak [FLOP/s], memory [B], bandwidth [B/s]."""
+    """One accelerator. Powers [W], peak [FLOP/s], memory [B], bandwidth [B/s].
+
+    `link_bandwidth_bytes_per_s`: chip-to-chip link bandwidth in one direction (None: not linked).
+    """
 
     key: str
     name: str
@@ -21,6 +24,7 @@ class GpuSpec:
     hbm_bandwidth_bytes_per_s: float
     peak_fp8_flop_per_s: float | None = None
     die_area_mm2: float | None = None
+    link_bandwidth_bytes_per_s: float | None = None
     source: str = ""
     idle_source: str = ""
 

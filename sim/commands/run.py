@@ -44,6 +44,8 @@ def summary_lines(summary: dict) -> list[str]:
         *footprint_lines(summary),
         f"  wall time      {summary['wall_s']:.2f} s, {summary['events']:,} events",
     ]
+    for service in summary.get("services", []):
+        lines.append(service_line(service))
     return lines
 
 
@@ -64,6 +66,18 @@ def footprint_lines(summary: dict) -> list[str]:
         f"{summary['water_offsite_l']:,.0f} off site)",
         f"  cost           {cost}",
     ]
+
+
+def service_line(service: dict) -> str:
+    """One line per inference service: requests, tail latencies, energy and carbon per request."""
+    def num(value, fmt):
+        return "n/a" if value is None else format(value, fmt)
+
+    return (f"  service        {service['service']}: {service['completed']:,} requests, "
+            f"p99 TTFT {num(service['ttft_p99_s'], '.2f')} s, p99 latency {num(service['latency_p99_s'], '.1f')} s, "
+            f"{num(service['energy_per_output_token_j'], '.2f')} J/output token "
+            f"(GPU {num(service['gpu_energy_per_output_token_j'], '.2f')}), "
+            f"{num(service['carbon_per_request_g'], '.3f')} gCO2e/request")
 
 
 def run(args: argparse.Namespace) -> int:

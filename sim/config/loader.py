@@ -176,6 +176,10 @@ def cross_checks(scenario: Scenario, where: str) -> list[str]:
                 f"{where}: jobs.{i}.gpus = {job.gpus}: exceeds the cluster's {cluster_gpus} accelerators"
             )
     problems += grid_cross_checks(scenario, where)
+    if scenario.services:
+        from sim.workloads.service import service_cross_checks
+
+        problems += service_cross_checks(scenario, where)
     return problems
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -108,6 +108,9 @@ class GpuModel(StrictModel):
     hbm_bandwidth_bytes_per_s: Number = Field(gt=0)
     peak_fp8_flop_per_s: Number | None = Field(None, gt=0)
     die_area_mm2: Number | None = Field(None, gt=0)
+    link_bandwidth_bytes_per_s: Number | None = Field(
+        None, gt=0, description="GPU-to-GPU link bandwidth in one direction [B/s] (tensor parallelism)."
+    )
     source: str = "defined in the scenario"
 
     @model_validator(mode="after")
@@ -434,6 +437,295 @@ class TrainingJobSpec(StrictModel):
         return 6.0 * self.parameters * self.batch_tokens
 
 
+# ---------------------------------------------------------------------------------------- services
+# Inference services (sim/workloads/service.py). Defaults that come from the world cite their source.
+PrecisionName = Literal["bf16", "fp8", "int4"]
+
+
+class PrecisionSpec(StrictModel):
+    """[services.precision]: numeric format of the weights and of the KV cache, set apart."""
+
+    weights: PrecisionName = Field("bf16", description="Weights: bf16, fp8 (W8A8 on fp8 tensor cores) or int4 (W4A16).")
+    kv_cache: PrecisionName = Field("bf16", description="KV cache: bf16, fp8 or int4.")
+
+
+def _catalog_llm(value: object) -> object:
+    from sim.catalog.llm_models import load_llm_catalog
+
+    if isinstance(value, str) and value not in load_llm_catalog():
+        raise ValueError(f"unknown model {value!r}; expected one of: {', '.join(sorted(load_llm_catalog()))}")
+    return value
+
+
+class LlmModelSpec(StrictModel):
+    """[services.model]: a decoder-only transformer defined inline (shapes as in llm_models.toml)."""
+
+    name: str = "inline model"
+    n_layers: int = Field(ge=1)
+    hidden_size: int = Field(ge=1)
+    n_heads: int = Field(ge=1)
+    n_kv_heads: int | None = Field(None, ge=1, description="Key/value heads (default: n_heads, no GQA).")
+    head_dim: int | None = Field(None, ge=1, description="Default hidden_size / n_heads.")
+    ffn_hidden_size: int = Field(ge=1)
+    gated_ffn: bool = True
+    vocab_size: int = Field(ge=1)
+    tied_embeddings: bool = False
+    learned_position_tokens: int = Field(0, ge=0)
+    n_experts: int = Field(1, ge=1)
+    n_active_experts: int = Field(1, ge=1)
+    max_context_tokens: int = Field(ge=2)
+    source: str = "defined in the scenario"
+
+    def architecture(self):
+        from sim.catalog.llm_models import LlmArchitecture
+
+        head_dim = self.head_dim if self.head_dim is not None else self.hidden_size // self.n_heads
+        fields = dict(
+            name=self.name, display_name=self.name, n_layers=self.n_layers, hidden_size=self.hidden_size,
+            n_heads=self.n_heads, n_kv_heads=self.n_kv_heads or self.n_heads, head_dim=head_dim,
+            ffn_hidden_size=self.ffn_hidden_size, gated_ffn=self.gated_ffn, vocab_size=self.vocab_size,
+            tied_embeddings=self.tied_embeddings, learned_position_tokens=self.learned_position_tokens,
+            n_experts=self.n_experts, n_active_experts=self.n_active_experts,
+            max_context_tokens=self.max_context_tokens, published_total_params=0.0,
+            published_active_params=0.0, source=self.source,
+        )
+        arch = LlmArchitecture(**fields)
+        return LlmArchitecture(**{**fields, "published_total_params": float(arch.total_params),
+                                  "published_active_params": float(arch.active_params)})
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "LlmModelSpec":
+        try:
+            self.architecture()
+        except ValueError as exc:
+            raise ValueError(str(exc).replace(f"model {self.name}: ", "")) from None
+        return self
+
+
+LENGTH_DISTRIBUTIONS = ("fixed", "uniform", "lognormal", "geometric", "empirical")
+
+
+def _length_shorthand(value: object) -> object:
+    """`prompt_tokens = 512` is `prompt_tokens = { distribution = "fixed", tokens = 512 }`."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return {"distribution": "fixed", "tokens": value}
+    return value
+
+
+class LengthSpec(StrictModel):
+    """Token counts of prompts or outputs: a number (fixed), or a table with `distribution` and its keys:
+    fixed {tokens}, uniform {low, high}, lognormal {median_tokens, sigma, max_tokens}, geometric
+    {mean_tokens}, empirical {values, weights}."""
+
+    distribution: Literal["fixed", "uniform", "lognormal", "geometric", "empirical"]
+    tokens: int | None = Field(None, ge=0)
+    low: int | None = Field(None, ge=0)
+    high: int | None = Field(None, ge=0)
+    median_tokens: Number | None = Field(None, gt=0)
+    sigma: Number | None = Field(None, ge=0)
+    max_tokens: int | None = Field(None, ge=1)
+    mean_tokens: Number | None = Field(None, ge=1)
+    values: list[Annotated[int, Field(ge=0)]] | None = Field(None, min_length=1)
+    weights: list[Annotated[Number, Field(ge=0)]] | None = None
+
+    _KEYS: ClassVar[dict[str, tuple[set[str], set[str]]]] = {
+        "fixed": ({"tokens"}, set()),
+        "uniform": ({"low", "high"}, set()),
+        "lognormal": ({"median_tokens", "sigma"}, {"max_tokens"}),
+        "geometric": ({"mean_tokens"}, set()),
+        "empirical": ({"values"}, {"weights"}),
+    }
+
+    @model_validator(mode="after")
+    def _keys_of_the_distribution(self) -> "LengthSpec":
+        required, optional = self._KEYS[self.distribution]
+        given = {k for k in type(self).model_fields if k != "distribution" and getattr(self, k) is not None}
+        missing = sorted(required - given)
+        extra = sorted(given - required - optional)
+        if missing:
+            raise ValueError(f"distribution {self.distribution!r} needs {', '.join(missing)}")
+        if extra:
+            raise ValueError(f"{', '.join(extra)} {'does' if len(extra) == 1 else 'do'} not apply to distribution "
+                             f"{self.distribution!r} (it takes {', '.join(sorted(required | optional))})")
+        try:
+            self.distribution_object()
+        except ValueError as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
+    def distribution_object(self):
+        """The sampler of sim.workloads.arrivals this table describes."""
+        from sim.workloads import arrivals as a
+
+        if self.distribution == "fixed":
+            return a.FixedLength(self.tokens)
+        if self.distribution == "uniform":
+            return a.UniformLength(self.low, self.high)
+        if self.distribution == "lognormal":
+            return a.LognormalLength(self.median_tokens, self.sigma, self.max_tokens)
+        if self.distribution == "geometric":
+            return a.GeometricLength(self.mean_tokens)
+        weights = tuple(self.weights) if self.weights is not None else None
+        return a.EmpiricalLength(tuple(self.values), weights)
+
+    @property
+    def max_possible_tokens(self) -> int | None:
+        """The largest count the distribution can draw (None when unbounded)."""
+        if self.distribution == "fixed":
+            return self.tokens
+        if self.distribution == "uniform":
+            return self.high
+        if self.distribution == "lognormal":
+            return self.max_tokens
+        if self.distribution == "empirical":
+            return max(self.values)
+        return None
+
+
+Length = Annotated[LengthSpec, BeforeValidator(_length_shorthand)]
+
+ARRIVAL_PROCESSES = ("poisson", "diurnal", "rate_file", "trace")
+
+
+class ArrivalsSpec(StrictModel):
+    """[services.arrivals]: when requests arrive.
+
+    poisson {rate_per_s}: homogeneous Poisson. diurnal {rate_per_s (weekly mean), daily_amplitude,
+    peak_hour_local, weekend_factor, utc_offset_h}: non-homogeneous Poisson, by thinning.
+    rate_file {file, column, format}: non-homogeneous Poisson whose rate [requests/s] is a time series.
+    trace {file}: replay of an Azure LLM inference trace CSV (TIMESTAMP, ContextTokens, GeneratedTokens),
+    shifted so that its first request arrives at the service's start.
+    """
+
+    process: Literal["poisson", "diurnal", "rate_file", "trace"] = "poisson"
+    rate_per_s: Number | None = Field(None, ge=0, description="Requests per second (diurnal: the weekly mean).")
+    daily_amplitude: Number | None = Field(None, ge=0, le=1, description="Relative daily swing (default 0.5).")
+    peak_hour_local: Number | None = Field(None, ge=0, lt=24, description="Local hour of the daily peak (default 14).")
+    weekend_factor: Number | None = Field(None, ge=0, description="Weekend level / weekday level (default 1).")
+    utc_offset_h: Number | None = Field(None, ge=-12, le=14, description="Local time - UTC [h] (default 0).")
+    file: InputPath | None = Field(None, description="Rate series (rate_file) or Azure trace (trace); relative to the scenario.")
+    column: str | None = Field(None, description="Value column of a rate file (default: `value` or the only other column).")
+    format: Literal["auto", "csv", "parquet"] = Field("auto", description="Format of a rate file.")
+
+    _KEYS: ClassVar[dict[str, tuple[set[str], set[str]]]] = {
+        "poisson": ({"rate_per_s"}, set()),
+        "diurnal": ({"rate_per_s"}, {"daily_amplitude", "peak_hour_local", "weekend_factor", "utc_offset_h"}),
+        "rate_file": ({"file"}, {"column"}),
+        "trace": ({"file"}, set()),
+    }
+
+    @model_validator(mode="after")
+    def _keys_of_the_process(self) -> "ArrivalsSpec":
+        required, optional = self._KEYS[self.process]
+        given = {k for k in type(self).model_fields if k not in ("process", "format") and getattr(self, k) is not None}
+        missing = sorted(required - given)
+        extra = sorted(given - required - optional)
+        if missing:
+            raise ValueError(f"process {self.process!r} needs {', '.join(missing)}")
+        if extra:
+            raise ValueError(f"{', '.join(extra)} {'does' if len(extra) == 1 else 'do'} not apply to process "
+                             f"{self.process!r} (it takes {', '.join(sorted(required | optional | {'format'}))})")
+        return self
+
+
+class SloSpec(StrictModel):
+    """[services.slo]: latency targets; a request meets the SLO when it meets every target given."""
+
+    ttft_s: Number | None = Field(None, gt=0, description="Time-to-first-token target [s].")
+    latency_s: Number | None = Field(None, gt=0, description="End-to-end latency target [s].")
+    tpot_s: Number | None = Field(None, gt=0, description="Time-per-output-token target [s].")
+    percentile: Number = Field(99.0, gt=0, lt=100, description="Percentile at which the targets are judged.")
+
+
+class EfficiencySpec(StrictModel):
+    """[services.efficiency]: fractions of the datasheet peaks the serving stack reaches
+    (defaults and sources in sim/physics/roofline.py: ServingEfficiency)."""
+
+    compute: Number = Field(0.50, gt=0, le=1)
+    memory_bandwidth: Number = Field(0.70, gt=0, le=1)
+    hbm_usable_fraction: Number = Field(0.90, gt=0, le=1)
+
+
+class StepTimesSpec(StrictModel):
+    """[services.step_times]: measured step durations that replace the roofline (e.g. from a profile)."""
+
+    prefill_s: Number = Field(gt=0, description="Duration of one prefill step [s].")
+    decode_step_s: Number = Field(gt=0, description="Duration of one decode step [s].")
+    compute_fraction: Number = Field(0.0, ge=0, le=1, description="Tensor-core busy share of a step (power).")
+
+
+def _known_router(value: str) -> str:
+    from sim.policies.routing import router_names
+
+    if value not in router_names():
+        raise ValueError(f"unknown router {value!r}; expected one of: {', '.join(router_names())}")
+    return value
+
+
+class ServiceSpec(StrictModel):
+    """[[services]]: an LLM served by replicas on the cluster's nodes.
+
+    Each replica holds `tensor_parallel` GPUs of one node (tensor_parallel divides gpus_per_node);
+    the service takes ceil(replicas x tensor_parallel / gpus_per_node) whole nodes from the cluster at
+    the start of the run and gives them back when its last request is done.
+    """
+
+    name: str = Field(min_length=1)
+    model: catalog_or_inline(Annotated[str, AfterValidator(_catalog_llm)], LlmModelSpec) = Field(
+        description="Catalog name (sim/catalog/llm_models.toml) or an inline [services.model] table."
+    )
+    precision: PrecisionName | PrecisionSpec = Field(
+        "bf16", description="Weights and KV cache: one name for both, or a table {weights, kv_cache}."
+    )
+    tensor_parallel: int = Field(1, ge=1, description="GPUs per replica (Megatron tensor parallelism, one node).")
+    replicas: int = Field(1, ge=1)
+    # vLLM's default max_num_seqs is 256 (vllm EngineArgs).
+    max_batch: int = Field(256, ge=1, description="Sequences in a replica's running batch.")
+    max_prefill_tokens: int | None = Field(
+        None, ge=1, description="Prompt tokens in one prefill step (default: the model's context window)."
+    )
+    router: Annotated[str, AfterValidator(_known_router)] = Field(
+        "join_shortest_queue", description="How requests are spread over replicas (sim/policies/routing)."
+    )
+    arrivals: ArrivalsSpec
+    prompt_tokens: Length | None = Field(None, description="Prompt lengths (not with a trace: it gives them).")
+    output_tokens: Length | None = Field(None, description="Output lengths (not with a trace).")
+    duration: DurationS | None = Field(
+        None, description="Arrival window from the start of the run (default: scenario.duration, or the trace's span)."
+    )
+    slo: SloSpec = SloSpec()
+    efficiency: EfficiencySpec = EfficiencySpec()
+    step_times: StepTimesSpec | None = Field(None, description="Measured step times instead of the roofline.")
+
+    @model_validator(mode="after")
+    def _lengths_and_source(self) -> "ServiceSpec":
+        trace = self.arrivals.process == "trace"
+        if trace and (self.prompt_tokens is not None or self.output_tokens is not None):
+            raise ValueError("a trace gives every request's prompt and output tokens: "
+                             "leave out prompt_tokens and output_tokens")
+        if not trace and (self.prompt_tokens is None or self.output_tokens is None):
+            raise ValueError("give prompt_tokens and output_tokens (a number, or a table with a `distribution`)")
+        if self.prompt_tokens is not None and self.prompt_tokens.distribution in ("fixed", "uniform", "empirical"):
+            smallest = {"fixed": self.prompt_tokens.tokens, "uniform": self.prompt_tokens.low,
+                        "empirical": min(self.prompt_tokens.values or [1])}[self.prompt_tokens.distribution]
+            if smallest < 1:
+                raise ValueError("prompt_tokens: a prompt needs at least 1 token")
+        return self
+
+    @property
+    def weights_precision(self) -> str:
+        return self.precision if isinstance(self.precision, str) else self.precision.weights
+
+    @property
+    def kv_cache_precision(self) -> str:
+        return self.precision if isinstance(self.precision, str) else self.precision.kv_cache
+
+    def architecture(self):
+        from sim.catalog.llm_models import llm_architecture
+
+        return llm_architecture(self.model) if isinstance(self.model, str) else self.model.architecture()
+
+
 # ------------------------------------------------------------------------------------------ output
 def _at_least_one_second(value: float) -> float:
     if value < 1.0:
@@ -460,6 +752,7 @@ class Scenario(StrictModel):
     embodied: EmbodiedSection = EmbodiedSection()
     cost: CostSection = CostSection()
     jobs: list[TrainingJobSpec] = Field(default_factory=list)
+    services: list[ServiceSpec] = Field(default_factory=list)
     output: OutputSection = OutputSection()
 
     @model_validator(mode="after")
@@ -470,6 +763,15 @@ class Scenario(StrictModel):
             raise ValueError(f"job names must be unique; repeated: {', '.join(duplicates)}")
         return self
 
+    @model_validator(mode="after")
+    def _service_names(self) -> "Scenario":
+        names = [job.name for job in self.jobs] + [service.name for service in self.services]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"job and service names must be unique (they own energy); repeated: {', '.join(duplicates)}")
+        if "idle" in names:
+            raise ValueError("'idle' is the name of the cluster's idle pool; choose another job or service name")
+        return self
 
 def grid_cross_checks(scenario: Scenario, where: str) -> list[str]:
     """[grid.contract] with a delivery profile is matched by UTC hour: the output interval and the start's offset

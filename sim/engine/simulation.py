@@ -51,6 +51,7 @@ class RunResult:
     timeseries: pa.Table | None
     jobs: pa.Table
     warnings: list[str] = field(default_factory=list)
+    requests: pa.Table | None = None  # one row per inference request, when the scenario has services
 
 
 class Simulation:
@@ -92,13 +93,29 @@ class Simulation:
                                               functools.partial(self.meter.set_signal, key), self._horizon(source)))
         self.cluster = Cluster(self.env, self.meter, scenario.cluster.node_spec(), scenario.cluster.node_count)
         self.jobs = [TrainingJob(self.env, self.cluster, spec) for spec in scenario.jobs]
+        self.services = self._build_services()
+
+    def _build_services(self) -> list:
+        """[[services]]: inference services take their nodes now, before any job asks for some."""
+        if not self.scenario.services:
+            return []
+        from sim.output.columns import SERVICE_TIMESERIES_COLUMNS
+        from sim.workloads.service import InferenceService, RequestColumns
+
+        services = [
+            InferenceService(self.env, self.cluster, self.meter, spec, self.streams, self.start_epoch_s,
+                             spec.duration if spec.duration is not None else self.scenario.scenario.duration)
+            for spec in self.scenario.services
+        ]
+        self.recorder.add_provider(tuple(c.name for c in SERVICE_TIMESERIES_COLUMNS), RequestColumns(services))
+        return services
 
     def _horizon(self, source: SignalSource) -> float | None:
-        """Where a signal's driver stops [UTC epoch s]: never (None) when jobs or a duration end the run;
+        """Where a signal's driver stops [UTC epoch s]: never (None) when jobs, services or a duration end the run;
         otherwise at the end of a file (a run without either lasts as long as its files) or at once."""
         if self.scenario.scenario.duration is not None:
             return self.start_epoch_s + self.scenario.scenario.duration
-        if self.scenario.jobs:
+        if self.scenario.jobs or self.scenario.services:
             return None
         return source.series.end_epoch_s if isinstance(source, FileSource) else self.start_epoch_s
 
@@ -108,8 +125,8 @@ class Simulation:
             self.recorder.open(timeseries_path, parquet_metadata(self.scenario))
         env = self.env
         until = None
-        if self.jobs:
-            until = env.all_of([job.process for job in self.jobs])
+        if self.jobs or self.services:
+            until = env.all_of([job.process for job in self.jobs] + [s.process for s in self.services])
         if self.scenario.scenario.duration is not None:
             limit = env.timeout(self.scenario.scenario.duration)
             until = limit if until is None else env.any_of([until, limit])
@@ -134,7 +151,18 @@ class Simulation:
         jobs = self._jobs_table(end_s)
         summary = self._summary(end_s, wall_s)
         timeseries = None if timeseries_path is not None else self.footprint.finalize_timeseries(table=self.recorder.table())
-        return RunResult(summary=summary, timeseries=timeseries, jobs=jobs, warnings=list(self.warnings))
+        requests = None
+        if self.services:
+            from sim.workloads.service import requests_table
+
+            summary["services"] = [
+                {**service.summary(end_s),
+                 **self._footprint_columns(service.name, service.plan.nodes * service.held_s(end_s))}
+                for service in self.services
+            ]
+            requests = requests_table(self.services, self.start, parquet_metadata(self.scenario))
+        return RunResult(summary=summary, timeseries=timeseries, jobs=jobs, warnings=list(self.warnings),
+                         requests=requests)
 
     # ---------------------------------------------------------------- results
     def _job_rows(self, end_s: float) -> list[dict]:

@@ -75,3 +75,36 @@ JOB_COLUMNS: tuple[Column, ...] = (
     Column("cost_usd", "USD", "energy_cost_usd + hardware_cost_usd"),
     Column("allocated_node_hours", "h", "nodes held x time held"),
 )
+
+# Added to timeseries.parquet when the scenario has [[services]] (sim/workloads/service.py), all services pooled.
+# An interval in which no request completes has 0 requests and NaN percentiles (no sample, not zero).
+SERVICE_TIMESERIES_COLUMNS: tuple[Column, ...] = (
+    Column("requests", "1", "inference requests completed in the interval"),
+    Column("prompt_tokens", "tokens", "prompt tokens of those requests"),
+    Column("output_tokens", "tokens", "output tokens of those requests"),
+    Column("ttft_p50_s", "s", "median time to first token of those requests (NaN if none)"),
+    Column("ttft_p99_s", "s", "99th percentile time to first token (NaN if none)"),
+    Column("latency_p50_s", "s", "median end-to-end latency of those requests (NaN if none)"),
+    Column("latency_p99_s", "s", "99th percentile end-to-end latency (NaN if none)"),
+)
+
+REQUEST_COLUMNS: tuple[Column, ...] = (
+    Column("service", "", "service name"),
+    Column("request_id", "1", "index of the request in its service, in arrival order"),
+    Column("replica", "1", "replica the router chose (-1 if rejected)"),
+    Column("status", "", "completed, unfinished (queued or running when the run ended) or rejected "
+                         "(prompt as long as the context window)"),
+    Column("arrival_at", "UTC", "arrival instant"),
+    Column("arrival_s", "s", "arrival, seconds from the start of the run"),
+    Column("queueing_delay_s", "s", "admission into the running batch - arrival"),
+    Column("ttft_s", "s", "time to first token: end of the request's prefill step - arrival"),
+    Column("tpot_s", "s", "time per output token after the first: (finish - first token) / (output tokens - 1)"),
+    Column("latency_s", "s", "end-to-end latency: last token - arrival"),
+    Column("prompt_tokens", "tokens", "prompt length"),
+    Column("output_tokens", "tokens", "output length (cut at the model's context window)"),
+    Column("gpu_energy_j", "J", "the request's share of the GPU energy of the steps it was in (prefill by "
+                                "prompt tokens, decode equally per sequence)"),
+    Column("energy_j", "J", "facility energy attributed: gpu_energy_j plus its share of the service's idle "
+                            "GPU, host, cooling, power-loss and misc energy in the interval it completed"),
+    Column("carbon_g", "gCO2e", "carbon of energy_j, at the intensity of the intervals the energy was used in"),
+)

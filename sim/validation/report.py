@@ -16,10 +16,12 @@ from sim.config.schema import Scenario
 from sim.engine.simulation import RunResult, Simulation
 from sim.errors import ScenarioError, SimInputError
 from sim.validation.extract import EXTRACTORS, in_unit
-from sim.validation.table import Case, Check, Variant
+from sim.validation.table import NOT_RUN, Case, Check, Variant
 
 PASS, FAIL, INFO, NOT_MODELLED, COUNTEREXAMPLE = "pass", "FAIL", "info", "not modelled yet", "counterexample"
-_RESULT_OF_ROLE = {"model": INFO, "not_modelled": NOT_MODELLED, "counterexample": COUNTEREXAMPLE}
+INCOMPLETE = "inputs incomplete"
+_RESULT_OF_ROLE = {"model": INFO, "not_modelled": NOT_MODELLED, "incomplete": INCOMPLETE,
+                   "counterexample": COUNTEREXAMPLE}
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ class ValidationRow:
 class ValidationReport:
     rows: list[ValidationRow]
     cases_run: list[str]
+    cases_not_run: list[str] = field(default_factory=list)  # listed with their reason, nothing to run
     skipped_slow: list[str] = field(default_factory=list)
     without_scenario: list[str] = field(default_factory=list)
     wall_s: float = 0.0
@@ -82,13 +85,13 @@ def relative_error_pct(simulated: float, published: float) -> float:
     return (simulated - published) / published * 100.0
 
 
-def _row(case: Case, check: Check, results: dict[str, RunResult]) -> ValidationRow:
+def _row(case: Case, check: Check, results: dict[str, tuple[RunResult, Scenario]]) -> ValidationRow:
     output = case.output(check.output)
     mode = case.variant(check.variant).label
-    if check.role == "not_modelled":
+    if check.role in NOT_RUN:
         return ValidationRow(case.id, output.quantity, output.unit, "—", output.value, None, None, None,
-                             NOT_MODELLED, check.kind, check.why)
-    simulated = in_unit(EXTRACTORS[check.simulated].read(results[check.variant]), output.unit)
+                             _RESULT_OF_ROLE[check.role], check.kind, check.why)
+    simulated = in_unit(EXTRACTORS[check.simulated].read(*results[check.variant]), output.unit)
     error = relative_error_pct(simulated, output.value)
     if check.role == "check":
         result = PASS if abs(error) <= check.tolerance_pct else FAIL
@@ -100,10 +103,11 @@ def _row(case: Case, check: Check, results: dict[str, RunResult]) -> ValidationR
 
 def run_case(case: Case) -> list[ValidationRow]:
     """Run each variant the case's checks need (once each, in memory) and build its rows."""
-    needed = {c.variant for c in case.checks if c.role != "not_modelled"}
+    needed = {c.variant for c in case.checks if c.role not in NOT_RUN}
     results = {}
     for name in sorted(needed):
-        results[name] = Simulation(variant_scenario(case, case.variant(name))).run()
+        scenario = variant_scenario(case, case.variant(name))
+        results[name] = (Simulation(scenario).run(), scenario)
     return [_row(case, check, results) for check in case.checks]
 
 
@@ -125,13 +129,16 @@ def run_validation(cases: tuple[Case, ...], patterns: list[str] | tuple[str, ...
     start = time.perf_counter()
     report = ValidationReport(rows=[], cases_run=[])
     for case in select_cases(cases, patterns):
-        if case.scenario is None or not case.checks:
+        if not case.checks or (case.scenario is None and case.runs):
             report.without_scenario.append(case.id)
         elif fast and case.slow:
             report.skipped_slow.append(case.id)
         else:
             report.rows.extend(run_case(case))
-            report.cases_run.append(case.id)
+            if case.runs:
+                report.cases_run.append(case.id)
+            else:
+                report.cases_not_run.append(case.id)
     report.wall_s = time.perf_counter() - start
     return report
 
@@ -156,11 +163,13 @@ def format_number(value: float | None) -> str:
 
 
 def format_published(value: float) -> str:
-    """A published figure as printed: no digits added (14.8, 1,287, 433,196, 1.44e+08)."""
+    """A published figure as printed, no digits added, at most six significant figures beyond its integer
+    part (14.8, 1,287, 433,196, 1.44e+08; a measurement file's 225.13903399999998 J shows as 225.139)."""
     magnitude = abs(value)
     if magnitude and (magnitude >= 1e7 or magnitude < 0.01):
         return f"{value:.6g}"
-    return f"{value:,.10g}"
+    digits = max(6, math.floor(math.log10(magnitude)) + 1) if magnitude else 1
+    return f"{value:,.{digits}g}"
 
 
 def _cells(row: ValidationRow) -> tuple[str, ...]:
@@ -200,7 +209,8 @@ def format_text(report: ValidationReport, explain: bool = False) -> str:
     lines.append(
         f"{len(report.cases_run)} cases, {checks} checks: {report.count(PASS)} pass, {report.count(FAIL)} fail; "
         f"{report.count(INFO)} physically modelled figures shown beside (info); "
-        f"{report.count(NOT_MODELLED)} not modelled yet; {report.count(COUNTEREXAMPLE)} counterexample. "
+        f"{report.count(NOT_MODELLED)} not modelled yet; {report.count(INCOMPLETE)} with incomplete inputs; "
+        f"{report.count(COUNTEREXAMPLE)} counterexample. "
         f"{report.wall_s:.2f} s."
     )
     if report.skipped_slow:

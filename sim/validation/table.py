@@ -13,12 +13,15 @@ variant of the scenario:
                              role          "check" (default: pass or fail within `tolerance_pct`),
                                            "model" (the physically modelled figure, shown beside, no verdict),
                                            "not_modelled" (the simulator cannot compute it yet: never a pass),
+                                           "incomplete" (the published inputs do not suffice to run it: never
+                                           run, never a pass; `why` names what is missing),
                                            "counterexample" (a published figure known to be wrong)
                              tolerance_pct required for role "check"
                              why           one line: why this tolerance (or why no verdict)
                              kind          "physics" or "arithmetic"; default: the case's kind
 
-Every problem in the table is reported at once, each with the case id and the check's position.
+A case needs a scenario file only when one of its checks runs (every role but "not_modelled" and
+"incomplete"). Every problem in the table is reported at once, each with the case id and the check's position.
 """
 
 from __future__ import annotations
@@ -35,7 +38,9 @@ VALIDATION_DIR = Path(__file__).resolve().parents[2] / "scenarios" / "validation
 PUBLISHED_TABLE = VALIDATION_DIR / "published.toml"
 
 KINDS = ("physics", "arithmetic")
-ROLES = ("check", "model", "not_modelled", "counterexample")
+ROLES = ("check", "model", "not_modelled", "incomplete", "counterexample")
+# roles that are reported without running anything
+NOT_RUN = ("not_modelled", "incomplete")
 PUBLISHED_VARIANT = "published"
 PUBLISHED_LABEL = "as published"
 
@@ -92,6 +97,11 @@ class Case:
 
     def variant(self, name: str) -> Variant:
         return next(v for v in self.variants if v.name == name)
+
+    @property
+    def runs(self) -> bool:
+        """Whether any check of the case needs a simulation (and so a scenario file)."""
+        return any(c.role not in NOT_RUN for c in self.checks)
 
 
 def _number(value: object) -> bool:
@@ -153,7 +163,7 @@ def _read_case(raw: dict, position: int, folder: Path, problems: list[str]) -> C
             problems.append(f"{at}: why: expected one line saying why this tolerance (or why no verdict)")
         if role == "check" and not (_number(tolerance) and tolerance > 0):
             problems.append(f"{at}: tolerance_pct = {tolerance!r}: a check needs a tolerance in per cent, > 0")
-        if role != "not_modelled":
+        if role not in NOT_RUN:
             unit = next(o.unit for o in outputs if o.quantity == output)
             if simulated not in EXTRACTORS:
                 problems.append(f"{at}: simulated = {simulated!r}: expected one of {', '.join(sorted(EXTRACTORS))}")
@@ -162,13 +172,13 @@ def _read_case(raw: dict, position: int, folder: Path, problems: list[str]) -> C
                     f"{at}: output {output!r} is in {unit!r}, which {simulated!r} ({EXTRACTORS[simulated].dimension}) "
                     f"cannot be expressed in"
                 )
-        checks.append(Check(output, simulated if role != "not_modelled" else None, variant, role,
+        checks.append(Check(output, simulated if role not in NOT_RUN else None, variant, role,
                             float(tolerance) if _number(tolerance) else None, str(why or ""), check_kind))
 
     scenario = folder / f"{case_id}.toml"
     if not scenario.is_file():
         scenario = None
-        if checks:
+        if any(c.role not in NOT_RUN for c in checks):
             problems.append(f"{where}: has checks but no scenario file {folder / (case_id + '.toml')}")
     slow = raw.get("slow", False)
     if not isinstance(slow, bool):

@@ -1,0 +1,1 @@
+"""Decisions: one file per policy, found by its TOML name in a registry (routing/, ...)."""

@@ -1,0 +1,677 @@
+"""Inference services as SimPy processes: requests, replicas, routing, energy and latency per request.
+
+A service (`[[services]]`) serves one model on `replicas` replicas of `tensor_parallel` GPUs each.
+
+Nodes. A replica lives inside one node (tensor_parallel divides the node's gpus_per_node). At the start
+of the run the service takes ceil(replicas x tensor_parallel / gpus_per_node) whole nodes from the
+cluster's idle pool (`Cluster.request`/`take`, before any job asks), so the idle pool is charged only
+for the nodes nobody holds; the service gives them back (`Cluster.release`) when its arrival window has
+closed and its last request is done. GPUs of the service's nodes that no replica uses stay idle
+(activity 0) and are charged to the service.
+
+Requests. Arrival instants and token counts are drawn up front from the service's own named streams
+(`service:<name>:arrivals`, `...:prompt_tokens`, `...:output_tokens`), so two runs with the same seed,
+whatever their policies, see the same requests. A prompt as long as the model's context window or
+longer is rejected (vLLM refuses it); an output is cut where prompt + output reaches the window
+(generation stops at max_model_len).
+
+One process per service. It keeps a heap of the replicas' next changes (end of a prefill step, end of
+a run of decode steps: a first token or a completion, or the step boundary at which an arrival is
+admitted) and the next arrival. Between two of these instants nothing changes, so the process handles
+one instant at a time: never one event per decode step. It goes further: nothing outside the service
+depends on its internal instants, so it handles every instant up to the next moment at which anything
+else in the simulation can happen (`env.peek()`: a job, a grid signal, the end of the run) or the next
+output-interval boundary, without a SimPy event for each; then it hands the meter the exact energy of
+that stretch as a constant power over it (`ConstantPower` between wake-ups). The meter's state
+(other loads, carbon intensity, weather) is constant over such a stretch by construction, so every
+output interval, the carbon of each interval and the service's totals are exact; only the timing of
+the service's power inside a stretch is averaged, which no output resolves.
+
+Power (sim/physics/inference_power.py): each replica's GPUs draw idle + (tdp - idle) x activity, with
+activity a_mem + (1 - a_mem) u during a step (u: tensor-core share of the step) and 0.078 between
+steps (model resident); the hosts of the service's nodes follow the same activity (their share per
+GPU), spare GPUs and their host share idle. The energy of a stretch follows from two numbers per
+replica, its busy and tensor-core time (`ContinuousBatchingReplica.busy_compute_s`).
+
+Attribution (`requests.parquet`, energy_j and carbon_g): a request's direct energy is its share of the
+GPU energy of the steps it was in (prefill shared by prompt tokens, decode steps equally per sequence).
+In each output interval, the service's facility energy (its GPUs busy and idle, spare GPUs, hosts, and
+its share of cooling, power losses and misc, as the meter attributes them) and the carbon of that
+energy are shared among the requests that completed in the interval, in proportion to their direct
+energy. An interval in which no request completes passes its energy and carbon on to the next one in
+which one does; after the last completion they go back to the last interval with completions. So the
+per-request energies add up to the service's facility energy, and carbon to its carbon, exactly.
+Requests still queued or running when the run ends are listed as unfinished with no energy.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pyarrow as pa
+import simpy
+
+from sim.catalog.hardware import NodeSpec
+from sim.catalog.llm_models import ServedModel, precision
+from sim.config.schema import ServiceSpec
+from sim.engine.meter import Meter
+from sim.engine.streams import RandomStreams
+from sim.errors import DataFileError
+from sim.facility.cluster import Cluster
+from sim.physics.inference_power import (
+    MEMORY_BOUND_ACTIVITY,
+    REPLICA_IDLE_ACTIVITY,
+    memory_bound_power_w,
+    replica_idle_power_w,
+)
+from sim.physics.power import gpu_power_w
+from sim.physics.roofline import ReplicaSpec, RooflineStepCost, ServingEfficiency
+from sim.policies.routing import make_router
+from sim.units import G_PER_KG, J_PER_KWH
+from sim.workloads.arrivals import (
+    ConstantRate,
+    DiurnalWeeklyRate,
+    RequestStreams,
+    RequestTrace,
+    ShiftedRate,
+    StepRate,
+    generate_requests,
+    read_azure_llm_trace,
+)
+from sim.workloads.batching import (
+    CompletedRequest,
+    ContinuousBatchingReplica,
+    FixedStepCost,
+    Request,
+    SchedulerConfig,
+)
+
+COMPLETED = "completed"
+UNFINISHED = "unfinished"
+REJECTED = "rejected"
+
+# Per-interval columns added to timeseries.parquet when the scenario has services (all services pooled).
+TIMESERIES_REQUEST_COLUMNS = ("requests", "prompt_tokens", "output_tokens", "ttft_p50_s", "ttft_p99_s",
+                              "latency_p50_s", "latency_p99_s")
+
+
+# ------------------------------------------------------------------------------------------ planning
+@dataclass(frozen=True)
+class ServicePlan:
+    """A service resolved against the cluster's node: what it runs on and how its power is computed."""
+
+    spec: ServiceSpec
+    node: NodeSpec
+    replica: ReplicaSpec
+    nodes: int
+    gpus: int               # GPUs of the service's nodes (replicas x tensor_parallel + spare)
+    spare_gpus: int
+    scheduler: SchedulerConfig
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def context_tokens(self) -> int:
+        return self.replica.architecture.max_context_tokens
+
+
+def plan_service(spec: ServiceSpec, node: NodeSpec) -> ServicePlan:
+    """Resolve `spec` on `node` (raises ValueError with a plain message when it cannot run)."""
+    model = ServedModel(spec.architecture(), precision(spec.weights_precision), precision(spec.kv_cache_precision))
+    efficiency = ServingEfficiency(spec.efficiency.compute, spec.efficiency.memory_bandwidth,
+                                   spec.efficiency.hbm_usable_fraction)
+    replica = ReplicaSpec(model, node.gpu, spec.tensor_parallel, efficiency)
+    replica.require_fit()
+    used = spec.replicas * spec.tensor_parallel
+    nodes = -(-used // node.gpus_per_node)
+    scheduler = SchedulerConfig(
+        max_batch_size=spec.max_batch,
+        kv_capacity_tokens=replica.kv_capacity_tokens,
+        max_prefill_tokens=spec.max_prefill_tokens or replica.architecture.max_context_tokens,
+    )
+    return ServicePlan(spec, node, replica, nodes, nodes * node.gpus_per_node,
+                       nodes * node.gpus_per_node - used, scheduler)
+
+
+def service_cross_checks(scenario, where: str) -> list[str]:
+    """Checks of [[services]] against the cluster, each with the TOML path of the key to change."""
+    problems: list[str] = []
+    node = scenario.cluster.node_spec()
+    free_nodes = scenario.cluster.node_count
+    for i, spec in enumerate(scenario.services):
+        at = f"{where}: services.{i}"
+        tp = spec.tensor_parallel
+        if node.gpus_per_node % tp:
+            problems.append(f"{at}.tensor_parallel = {tp}: must divide the node's {node.gpus_per_node} GPUs "
+                            f"(a replica lives in one {node.name}; tensor parallelism across nodes is not modelled)")
+            continue
+        if tp > 1 and node.gpu.link_bandwidth_bytes_per_s is None:
+            problems.append(f"{at}.tensor_parallel = {tp}: {node.gpu.name} has no chip-to-chip link bandwidth "
+                            "(link_bandwidth_bytes_per_s); serve on one GPU per replica or define the GPU inline")
+            continue
+        try:
+            plan = plan_service(spec, node)
+        except ValueError as exc:
+            shown = f" = {spec.model!r}" if isinstance(spec.model, str) else ""
+            problems.append(f"{at}.model{shown}: {exc}; raise tensor_parallel or lower the precision")
+            continue
+        if plan.nodes > free_nodes:
+            problems.append(f"{at}.replicas = {spec.replicas}: needs {plan.nodes} nodes of {node.gpus_per_node} GPUs; "
+                            f"the cluster has {free_nodes} left after the services before it")
+        free_nodes -= plan.nodes
+        if spec.duration is None and scenario.scenario.duration is None and spec.arrivals.process != "trace":
+            problems.append(f"{at}.duration: required key is missing (or give scenario.duration): "
+                            "the arrival window must end")
+        context = plan.context_tokens
+        if spec.prompt_tokens is not None and spec.prompt_tokens.distribution == "fixed" \
+                and spec.prompt_tokens.tokens >= context:
+            problems.append(f"{at}.prompt_tokens = {spec.prompt_tokens.tokens}: every prompt would be refused; "
+                            f"the model's context window is {context} tokens")
+    return problems
+
+
+# -------------------------------------------------------------------------------------------- requests
+def service_streams(streams: RandomStreams, name: str) -> RequestStreams:
+    """The service's three named streams: arrivals, prompt lengths, output lengths."""
+    return RequestStreams(
+        arrivals=streams.generator(f"service:{name}:arrivals"),
+        prompts=streams.generator(f"service:{name}:prompt_tokens"),
+        outputs=streams.generator(f"service:{name}:output_tokens"),
+    )
+
+
+def service_requests(spec: ServiceSpec, streams: RandomStreams, start_epoch_s: float,
+                     window_s: float | None) -> RequestTrace:
+    """The service's requests on [0, window_s) of simulated time (seconds from the run's start)."""
+    arrivals = spec.arrivals
+    if arrivals.process == "trace":
+        trace = read_azure_llm_trace(arrivals.file)
+        if len(trace) == 0:
+            raise DataFileError(arrivals.file, "the trace holds no request")
+        shifted = trace.shifted(-float(trace.arrival_s[0]))
+        if window_s is None:
+            return shifted
+        return shifted.window(0.0, window_s)
+    if arrivals.process == "poisson":
+        profile = ConstantRate(arrivals.rate_per_s)
+    elif arrivals.process == "diurnal":
+        profile = ShiftedRate(DiurnalWeeklyRate(
+            mean_rate_per_s=arrivals.rate_per_s,
+            daily_amplitude=0.5 if arrivals.daily_amplitude is None else arrivals.daily_amplitude,
+            peak_hour_local=14.0 if arrivals.peak_hour_local is None else arrivals.peak_hour_local,
+            weekend_factor=1.0 if arrivals.weekend_factor is None else arrivals.weekend_factor,
+            utc_offset_h=0.0 if arrivals.utc_offset_h is None else arrivals.utc_offset_h,
+        ), start_epoch_s)
+    else:
+        from sim.timeseries.grid import read_signal
+
+        series = read_signal(arrivals.file, format=arrivals.format, column=arrivals.column,
+                             name="request_rate_per_s", unit="requests/s")
+        if series.start_epoch_s > start_epoch_s or series.end_epoch_s < start_epoch_s + window_s:
+            raise DataFileError(arrivals.file, "the rate series must cover the arrival window "
+                                f"[{_iso(start_epoch_s)}, {_iso(start_epoch_s + window_s)}); it spans "
+                                f"[{_iso(series.start_epoch_s)}, {_iso(series.end_epoch_s)})")
+        profile = ShiftedRate(StepRate(series), start_epoch_s)
+    return generate_requests(profile, spec.prompt_tokens.distribution_object(),
+                             spec.output_tokens.distribution_object(), 0.0, window_s,
+                             service_streams(streams, spec.name))
+
+
+def _iso(epoch_s: float) -> str:
+    from sim.timeseries.series import from_epoch_s
+
+    return from_epoch_s(epoch_s).isoformat().replace("+00:00", "Z")
+
+
+# --------------------------------------------------------------------------------------------- service
+class InferenceService:
+    """One service: its nodes, replicas, router and the SimPy process that drives them."""
+
+    def __init__(self, env: simpy.Environment, cluster: Cluster, meter: Meter, spec: ServiceSpec,
+                 streams: RandomStreams, start_epoch_s: float, window_s: float | None):
+        self.env = env
+        self.cluster = cluster
+        self.meter = meter
+        self.spec = spec
+        self.name = spec.name
+        self.plan = plan_service(spec, cluster.node)
+        self.bin_s = meter.bin_s
+        trace = service_requests(spec, streams, start_epoch_s, window_s)
+        self.window_s = window_s if window_s is not None else (float(trace.arrival_s[-1]) if len(trace) else 0.0)
+        context = self.plan.context_tokens
+        prompts = trace.prompt_tokens
+        self.arrival_s: list[float] = trace.arrival_s.tolist()
+        self.prompt_tokens: list[int] = prompts.tolist()
+        # generation stops at the context window (vLLM max_model_len); longer prompts are refused
+        self.rejected = prompts >= context
+        cut = np.minimum(trace.output_tokens, np.maximum(context - prompts, 0))
+        self.output_tokens: list[int] = np.where(self.rejected, trace.output_tokens, cut).tolist()
+        self._rejected: list[bool] = self.rejected.tolist()
+        self.n_requests = len(self.arrival_s)
+
+        # replicas and their power constants
+        plan = self.plan
+        tp, gpn = spec.tensor_parallel, plan.node.gpus_per_node
+        gpu = plan.node.gpu
+        cost = (FixedStepCost(spec.step_times.prefill_s, spec.step_times.decode_step_s,
+                              spec.step_times.compute_fraction)
+                if spec.step_times is not None else RooflineStepCost(plan.replica))
+        self.replicas = [ContinuousBatchingReplica(cost, plan.scheduler, start_s=env.now)
+                         for _ in range(spec.replicas)]
+        p_mem, p_ridle = memory_bound_power_w(gpu), replica_idle_power_w(gpu)
+        host_range_w = plan.node.host_max_w - plan.node.host_idle_w
+        host_share = tp / gpn
+        # GPU and host power of the service = constant + k_busy x (busy replica-seconds) / dt + k_compute x ...
+        self.gpu_constant_w = spec.replicas * tp * p_ridle + plan.spare_gpus * gpu_power_w(gpu, 0.0)
+        self.gpu_per_busy_w = tp * (p_mem - p_ridle)
+        self.gpu_per_compute_w = tp * (gpu.tdp_w - p_mem)
+        self.host_constant_w = (plan.nodes * plan.node.host_idle_w
+                                + spec.replicas * host_share * host_range_w * REPLICA_IDLE_ACTIVITY)
+        self.host_per_busy_w = host_share * host_range_w * (MEMORY_BOUND_ACTIVITY - REPLICA_IDLE_ACTIVITY)
+        self.host_per_compute_w = host_share * host_range_w * (1.0 - MEMORY_BOUND_ACTIVITY)
+        # a request's direct energy: its share of the GPU energy of its steps
+        self.direct_per_busy_w = tp * p_mem
+        self.direct_per_compute_w = self.gpu_per_compute_w
+
+        # router and the counters it reads
+        self.router = make_router(spec.router, spec.replicas)
+        self.outstanding_requests = [0] * spec.replicas
+        self.outstanding_tokens = [0] * spec.replicas
+
+        # results
+        self.replica_of: list[int] = [-1] * self.n_requests
+        self.completed: list[CompletedRequest] = []
+        self._next_arrival = 0
+        self._outstanding = 0
+        self._heap: list[tuple[float, int]] = []
+        self.started_at_s = env.now
+        self.finished_at_s: float | None = None
+        self.done = False
+        self.busy_s = 0.0
+        self.compute_s = 0.0
+
+        # attribution, interval by interval (see module docstring)
+        self._attributed_upto = 0           # completions [0, _attributed_upto) have an interval
+        self._totals_seen = (0.0, 0.0)      # the service's facility energy [J] and carbon [g] at the last close
+        self._carry = (0.0, 0.0)
+        self._bins: list[tuple[int, int, float, float]] = []   # (first, end, J per direct J, g per direct J)
+        self._direct_j: list[float] = []
+        # the service's facility energy [J] and carbon [g] so far, at each sync instant (every meter bin
+        # boundary while it runs): rows may be emitted after their end (hourly matching emits an hour's rows
+        # together), so each row reads the totals at its own end
+        self._totals_at: dict[float, tuple[float, float]] = {}
+
+        # nodes, now: the service asks before any job does
+        request = cluster.request(plan.gpus)
+        if not request.triggered:
+            raise ValueError(f"service {self.name}: the cluster has no {plan.nodes} free nodes")
+        self.group = cluster.take(plan.gpus, owner=self.name)
+        self.group.set_power(env.now, self.gpu_constant_w, self.host_constant_w)
+        self.process = env.process(self._run())
+
+    # ---- the process ------------------------------------------------------------------------------
+    def _run(self):
+        env, bin_s = self.env, self.bin_s
+        t_now = env.now
+        busy_prev = compute_prev = 0.0
+        while True:
+            t_stop = min(env.peek(), (math.floor(t_now / bin_s) + 1.0) * bin_s)
+            if t_stop <= t_now:
+                yield env.timeout(0.0)      # someone else acts at this instant: let them first
+                continue
+            done_at = self._run_ahead(t_now, t_stop)
+            t_end = t_stop if done_at is None else done_at
+            if t_end > t_now:
+                busy, compute = self._busy_compute_s(t_end)
+                dt = t_end - t_now
+                d_busy, d_compute = busy - busy_prev, compute - compute_prev
+                self.group.set_power(
+                    t_now,
+                    self.gpu_constant_w + (self.gpu_per_busy_w * d_busy + self.gpu_per_compute_w * d_compute) / dt,
+                    self.host_constant_w + (self.host_per_busy_w * d_busy + self.host_per_compute_w * d_compute) / dt,
+                )
+                self._snapshot(t_now)
+                busy_prev, compute_prev = busy, compute
+                yield env.timeout(dt)
+                t_now = t_end
+            if done_at is not None:
+                break
+        self.busy_s, self.compute_s = busy_prev, compute_prev
+        self.finished_at_s = t_now
+        self.done = True
+        self.cluster.release(self.group)
+        self._snapshot(t_now)
+
+    def _snapshot(self, t_s: float) -> None:
+        """Record the service's totals at t_s (the meter has just integrated up to t_s)."""
+        totals = self.meter.owner_totals().get(self.name)
+        if totals is not None:
+            self._totals_at[t_s] = (totals.facility_energy_j, totals.carbon_g)
+
+    def _totals_until(self, end_s: float) -> tuple[float, float]:
+        """The service's facility energy [J] and carbon [g] from the start to end_s."""
+        at = self._totals_at.get(end_s)
+        if at is None and self.finished_at_s is not None and end_s >= self.finished_at_s:
+            at = self._totals_at.get(self.finished_at_s)
+        if at is not None:
+            return at
+        totals = self.meter.owner_totals().get(self.name)   # the row is emitted as it closes
+        return (totals.facility_energy_j, totals.carbon_g) if totals is not None else (0.0, 0.0)
+
+    def _busy_compute_s(self, t_s: float) -> tuple[float, float]:
+        busy = compute = 0.0
+        for replica in self.replicas:
+            b, c = replica.busy_compute_s(t_s)
+            busy += b
+            compute += c
+        return busy, compute
+
+    def _run_ahead(self, t_now: float, t_stop: float) -> float | None:
+        """Handle every arrival and replica change in [t_now, t_stop), in time order (changes first at
+        equal instants). Returns the instant at which the service finished, if it did: its arrival
+        window closed and its last request done."""
+        heap, replicas = self._heap, self.replicas
+        arrivals, n = self.arrival_s, self.n_requests
+        i = self._next_arrival
+        heappop, heappush = heapq.heappop, heapq.heappush
+        t_last = t_now
+        while True:
+            if i == n and self._outstanding == 0:
+                self._next_arrival = i
+                done_at = max(t_last, self.window_s)
+                return done_at if done_at < t_stop else None
+            while heap:
+                t_rep, r = heap[0]
+                if t_rep == replicas[r].next_change_at_s():
+                    break
+                heappop(heap)             # stale: that replica's plan changed since
+            t_rep = heap[0][0] if heap else math.inf
+            t_arr = arrivals[i] if i < n else math.inf
+            if t_rep <= t_arr:
+                if t_rep >= t_stop:
+                    break
+                r = heappop(heap)[1]
+                replica = replicas[r]
+                for c in replica.process_change():
+                    self._complete(c, r)
+                nxt = replica.next_change_at_s()
+                if nxt != math.inf:
+                    heappush(heap, (nxt, r))
+                t_last = t_rep
+            else:
+                if t_arr >= t_stop:
+                    break
+                self._arrive(i, t_arr)
+                i += 1
+                t_last = t_arr
+        self._next_arrival = i
+        return None
+
+    def _arrive(self, k: int, t_s: float) -> None:
+        if self._rejected[k]:
+            return
+        prompt, output = self.prompt_tokens[k], self.output_tokens[k]
+        r = self.router.choose(self, prompt, output)
+        replica = self.replicas[r]
+        before = replica.next_change_at_s()
+        replica.arrive(Request(k, t_s, prompt, output))
+        after = replica.next_change_at_s()
+        if after != before:
+            heapq.heappush(self._heap, (after, r))
+        self.replica_of[k] = r
+        self.outstanding_requests[r] += 1
+        self.outstanding_tokens[r] += prompt + output
+        self._outstanding += 1
+
+    def _complete(self, c: CompletedRequest, r: int) -> None:
+        self.completed.append(c)
+        self.outstanding_requests[r] -= 1
+        self.outstanding_tokens[r] -= c.prompt_tokens + c.output_tokens
+        self._outstanding -= 1
+
+    # ---- intervals: attribution and per-interval statistics -------------------------------------------
+    def close_interval(self, start_s: float, end_s: float) -> tuple[int, int]:
+        """Called as the meter closes the output interval [start_s, end_s): share the service's energy
+        and carbon of the interval among the requests completed in it. Returns their index range in
+        `completed`."""
+        first = self._attributed_upto
+        completed = self.completed
+        last = first
+        include_end = self.done  # the service's last completions fall on the end of the run
+        while last < len(completed) and (completed[last].finish_s < end_s
+                                         or (include_end and completed[last].finish_s <= end_s)):
+            last += 1
+        self._attributed_upto = last
+        energy_j, carbon_g = self._totals_until(end_s)
+        for t in [t for t in self._totals_at if t < end_s]:
+            del self._totals_at[t]
+        seen_e, seen_c = self._totals_seen
+        self._totals_seen = (energy_j, carbon_g)
+        carry_e, carry_c = self._carry
+        energy_j, carbon_g = energy_j - seen_e + carry_e, carbon_g - seen_c + carry_c
+        direct = self._direct_j
+        a, b = self.direct_per_busy_w, self.direct_per_compute_w
+        for c in completed[first:last]:
+            direct.append(a * c.busy_share_s + b * c.compute_share_s)
+        direct_total = math.fsum(direct[first:last])
+        if direct_total > 0.0:
+            self._bins.append((first, last, energy_j / direct_total, carbon_g / direct_total))
+            self._carry = (0.0, 0.0)
+        else:
+            self._carry = (energy_j, carbon_g)
+            if last > first:  # completions with no direct energy (cannot happen with steps > 0)
+                self._bins.append((first, last, 0.0, 0.0))
+        return first, last
+
+    def _attribution(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(direct J, attributed J, carbon g) per completed request, after the run."""
+        n = len(self.completed)
+        direct = np.zeros(n)
+        direct[: len(self._direct_j)] = self._direct_j
+        if len(self._direct_j) < n:  # completions at the very end of the run, after the last close
+            a, b = self.direct_per_busy_w, self.direct_per_compute_w
+            for k in range(len(self._direct_j), n):
+                c = self.completed[k]
+                direct[k] = a * c.busy_share_s + b * c.compute_share_s
+        energy = np.zeros(n)
+        carbon = np.zeros(n)
+        bins = list(self._bins)
+        carry_e, carry_c = self._carry
+        # completions no interval took, and energy no completion took: to the last interval with completions
+        tail_first = self._attributed_upto
+        if bins and (carry_e or carry_c or tail_first < n):
+            first, _, per_e, per_c = bins[-1]
+            span_direct = math.fsum(direct[first:n])
+            old_direct = math.fsum(direct[first:tail_first])
+            total_e = per_e * old_direct + carry_e
+            total_c = per_c * old_direct + carry_c
+            bins[-1] = (first, n, total_e / span_direct, total_c / span_direct)
+        elif not bins and tail_first < n:
+            span_direct = math.fsum(direct)
+            if span_direct > 0:
+                bins = [(0, n, carry_e / span_direct, carry_c / span_direct)]
+        for first, last, per_e, per_c in bins:
+            energy[first:last] = direct[first:last] * per_e
+            carbon[first:last] = direct[first:last] * per_c
+        return direct, energy, carbon
+
+    @property
+    def unattributed_energy_j(self) -> float:
+        """Service energy no request took (only when no request completed at all)."""
+        return self._carry[0] if not self._bins and not self.completed else 0.0
+
+    # ---- results -----------------------------------------------------------------------------------------
+    def request_columns(self) -> dict[str, np.ndarray | list]:
+        """One entry per request (arrival order): the columns of requests.parquet."""
+        n = self.n_requests
+        status = np.full(n, UNFINISHED, dtype=object)
+        status[self.rejected] = REJECTED
+        nan = np.full(n, np.nan)
+        admitted, first, finish = nan.copy(), nan.copy(), nan.copy()
+        direct_j, energy_j, carbon_g = np.zeros(n), np.zeros(n), np.zeros(n)
+        output = np.asarray(self.output_tokens, dtype=np.int64)
+        if self.completed:
+            ids = np.fromiter((c.request_id for c in self.completed), dtype=np.int64, count=len(self.completed))
+            admitted[ids] = [c.admitted_s for c in self.completed]
+            first[ids] = [c.first_token_s for c in self.completed]
+            finish[ids] = [c.finish_s for c in self.completed]
+            d, e, g = self._attribution()
+            direct_j[ids], energy_j[ids], carbon_g[ids] = d, e, g
+            status[ids] = COMPLETED
+        arrival = np.asarray(self.arrival_s, dtype=float)
+        tokens_after_first = output - 1
+        with np.errstate(invalid="ignore", divide="ignore"):
+            tpot = np.where(tokens_after_first >= 1, (finish - first) / np.maximum(tokens_after_first, 1), np.nan)
+        return {
+            "service": [self.name] * n,
+            "request_id": np.arange(n, dtype=np.int64),
+            "replica": np.asarray(self.replica_of, dtype=np.int64),
+            "status": status.tolist(),
+            "arrival_s": arrival,
+            "queueing_delay_s": admitted - arrival,
+            "ttft_s": first - arrival,
+            "tpot_s": tpot,
+            "latency_s": finish - arrival,
+            "prompt_tokens": np.asarray(self.prompt_tokens, dtype=np.int64),
+            "output_tokens": output,
+            "gpu_energy_j": direct_j,
+            "energy_j": energy_j,
+            "carbon_g": carbon_g,
+        }
+
+    def held_s(self, end_s: float) -> float:
+        """How long the service held its nodes [s]."""
+        return (self.finished_at_s if self.finished_at_s is not None else end_s) - self.started_at_s
+
+    def summary(self, end_s: float) -> dict:
+        """The service's section of summary.json."""
+        spec, plan = self.spec, self.plan
+        columns = self.request_columns()
+        done = np.asarray(columns["status"], dtype=object) == COMPLETED
+        ttft, latency, tpot = columns["ttft_s"][done], columns["latency_s"][done], columns["tpot_s"][done]
+        output = columns["output_tokens"][done]
+        totals = self.meter.owner_totals().get(self.name)
+        facility_j = totals.facility_energy_j if totals is not None else 0.0
+        attributed_j = float(math.fsum(columns["energy_j"]))
+        completed = int(done.sum())
+        output_total = int(output.sum())
+        slo = spec.slo
+        q = slo.percentile
+
+        def pct(values: np.ndarray, p: float) -> float | None:
+            values = values[np.isfinite(values)]
+            return float(np.percentile(values, p)) if values.size else None
+
+        met = np.ones(completed, dtype=bool)
+        targets = {"ttft_s": (slo.ttft_s, ttft), "latency_s": (slo.latency_s, latency), "tpot_s": (slo.tpot_s, tpot)}
+        judged = {}
+        for key, (target, values) in targets.items():
+            if target is None:
+                continue
+            met &= ~(values > target)           # a request with no second token has no TPOT to miss
+            at = pct(values, q)
+            judged[key] = {"target": target, f"p{q:g}": at, "met": at is not None and at <= target}
+        simulated_s = self.held_s(end_s)
+        busy_s = self.busy_s if self.done else self._busy_compute_s(end_s)[0]
+        return {
+            "service": self.name,
+            "model": plan.replica.model.label,
+            "gpu": plan.node.gpu.name,
+            "replicas": spec.replicas,
+            "tensor_parallel": spec.tensor_parallel,
+            "nodes": plan.nodes,
+            "router": spec.router,
+            "arrival_window_s": self.window_s,
+            "requests": self.n_requests,
+            "completed": completed,
+            "unfinished": int(np.sum(np.asarray(columns["status"], dtype=object) == UNFINISHED)),
+            "rejected": int(self.rejected.sum()),
+            "prompt_tokens": int(columns["prompt_tokens"][done].sum()),
+            "output_tokens": output_total,
+            "output_tokens_per_s": output_total / simulated_s if simulated_s > 0 else None,
+            "replica_busy_fraction": busy_s / (spec.replicas * simulated_s) if simulated_s > 0 else None,
+            **{f"ttft_p{p}_s": pct(ttft, p) for p in (50, 90, 99)},
+            **{f"latency_p{p}_s": pct(latency, p) for p in (50, 90, 99)},
+            **{f"tpot_p{p}_s": pct(tpot, p) for p in (50, 90, 99)},
+            "queueing_delay_mean_s": float(columns["queueing_delay_s"][done].mean()) if completed else None,
+            "slo": {"percentile": q, **judged,
+                    "attainment": float(met.mean()) if completed and judged else None},
+            "energy_kwh": facility_j / J_PER_KWH,
+            "attributed_energy_kwh": attributed_j / J_PER_KWH,
+            "energy_per_request_j": attributed_j / completed if completed else None,
+            "energy_per_output_token_j": attributed_j / output_total if output_total else None,
+            "gpu_energy_per_output_token_j": (float(columns["gpu_energy_j"][done].sum()) / output_total
+                                              if output_total else None),
+            "carbon_kg": (totals.carbon_g / G_PER_KG) if totals is not None else 0.0,
+            "carbon_per_request_g": float(columns["carbon_g"].sum()) / completed if completed else None,
+        }
+
+
+# ------------------------------------------------------------------------------ per-interval columns
+class RequestColumns:
+    """The per-interval request columns of timeseries.parquet, over all services.
+
+    requests: requests completed in the interval; prompt_tokens / output_tokens: their tokens;
+    ttft / latency p50 and p99 [s]: percentiles (numpy's linear interpolation) over those requests.
+    Rule for an interval in which no request completes: counts are 0 and the percentiles NaN (no
+    sample, not a zero latency).
+    """
+
+    def __init__(self, services: list[InferenceService]):
+        self.services = services
+
+    def __call__(self, start_s: float, end_s: float) -> dict:
+        ttft: list[float] = []
+        latency: list[float] = []
+        prompt = output = count = 0
+        for service in self.services:
+            first, last = service.close_interval(start_s, end_s)
+            for c in service.completed[first:last]:
+                count += 1
+                prompt += c.prompt_tokens
+                output += c.output_tokens
+                latency.append(c.finish_s - c.arrival_s)
+                if c.output_tokens >= 1:
+                    ttft.append(c.first_token_s - c.arrival_s)
+        ttft_p50, ttft_p99 = _percentiles(ttft)
+        lat_p50, lat_p99 = _percentiles(latency)
+        return {"requests": float(count), "prompt_tokens": float(prompt), "output_tokens": float(output),
+                "ttft_p50_s": ttft_p50, "ttft_p99_s": ttft_p99, "latency_p50_s": lat_p50, "latency_p99_s": lat_p99}
+
+
+def _percentiles(values: list[float]) -> tuple[float, float]:
+    if not values:
+        return math.nan, math.nan
+    p50, p99 = np.percentile(np.asarray(values), [50.0, 99.0])
+    return float(p50), float(p99)
+
+
+def requests_table(services: list[InferenceService], start: datetime, metadata: dict[bytes, bytes]) -> pa.Table:
+    """requests.parquet: one row per request of every service (columns in sim/output/columns.py)."""
+    from sim.output.columns import REQUEST_COLUMNS
+    from sim.timeseries.series import to_epoch_s
+
+    parts = [s.request_columns() for s in services]
+    start_us = round(to_epoch_s(start) * 1e6)
+    arrays = {}
+    for column in REQUEST_COLUMNS:
+        name = column.name
+        if name == "arrival_at":
+            seconds = np.concatenate([p["arrival_s"] for p in parts]) if parts else np.empty(0)
+            micros = start_us + np.round(seconds * 1e6).astype(np.int64)
+            arrays[name] = pa.array(micros, type=pa.timestamp("us", tz="UTC"))
+            continue
+        values = [p[name] for p in parts]
+        if name in ("service", "status"):
+            arrays[name] = pa.array([v for part in values for v in part], type=pa.string())
+        elif name in ("request_id", "replica", "prompt_tokens", "output_tokens"):
+            arrays[name] = pa.array(np.concatenate(values) if values else np.empty(0, np.int64), type=pa.int64())
+        else:
+            arrays[name] = pa.array(np.concatenate(values) if values else np.empty(0), type=pa.float64())
+    return pa.table(arrays).replace_schema_metadata(metadata)
