@@ -14,7 +14,7 @@ from sim.experiments.capacity import CapacityGoal, IntervalSearch, build_goal, r
 from sim.experiments.executors import ProcessExecutor, SerialExecutor
 from sim.experiments.runner import run_sweep
 from sim.experiments.spec import load_spec, load_sweep
-from helpers import run_cli
+from helpers import REPO, run_cli
 from sweep_fixtures import read_points, write_sweep
 
 
@@ -166,6 +166,40 @@ def test_the_command_on_a_scenario_file_reports_energy_and_carbon_at_the_answer(
     smaller = [p for p in found["probes"] if p["value"] == found["answer"] - 1]
     assert all(not p["meets"] for p in smaller)
     assert f"cluster.gpus = {found['answer']}" in result.stdout and "CO2e" in result.stdout
+
+
+def test_capacity_on_a_latency_percentile_equals_brute_force(tmp_path):
+    """The inference summary's p99 TTFT is one more metric: the fewest replicas meeting an SLO on it."""
+    path = tmp_path / "chat.toml"
+    path.write_text(f"""
+base = "{REPO / 'scenarios' / 'inference-small.toml'}"
+[sweep]
+name = "chat"
+unset = ["cluster.nodes"]
+[axes]
+"services.0.replicas" = {{ start = 1, stop = 8 }}
+[follow]
+"cluster.gpus" = "services.0.replicas"
+[set]
+"services.0.arrivals.rate_per_s" = 12.0
+"services.0.duration" = "2min"
+""")
+    spec = load_sweep(path)
+    run_sweep(spec, tmp_path / "brute", SerialExecutor(), progress=False)
+    points = read_points(tmp_path / "brute")
+    metric = "services.chat-7b.ttft_p99_s"
+    ttft = points.set_index("services.0.replicas")[metric]
+    assert ttft[1] > 10 and ttft[8] < 0.5  # one replica is overloaded, eight are not
+    for target in (0.5, float(ttft[3]), 0.01):
+        meets = [bool(ttft[r] <= target) for r in range(1, 9)]
+        assert meets == sorted(meets), "the predicate must be monotone in this case"
+        expected = next((r for r in range(1, 9) if meets[r - 1]), None)
+        goal = CapacityGoal("services.0.replicas", metric, target, "le", "smallest", 1, 8)
+        (result,) = run_capacity(spec, goal, tmp_path / f"search-{target}", SerialExecutor(), progress=False).results
+        assert result.answer == expected, (target, ttft.to_dict())
+        if expected is not None:
+            assert result.metric_value == ttft[expected]
+            assert result.at_answer["carbon_kg"] == points.set_index("services.0.replicas")["carbon_kg"][expected]
 
 
 def test_the_example_capacity_table_is_complete():

@@ -72,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
             if "carbon_kg" in at:
                 parts.append(format_carbon(at["carbon_kg"]))
             if "cost_usd" in at:
-                parts.append(f"{at['cost_usd']:,.0f} USD")
+                cost = at["cost_usd"]
+                parts.append(f"{cost:,.0f} USD" if abs(cost) >= 100 else f"{cost:.3g} USD")
             text = "; ".join(parts)
         elif result.status == "not met":
             far = goal.high if goal.find == "smallest" else goal.low

@@ -404,13 +404,14 @@ def load_spec(path: str | Path) -> SweepSpec:
 
 def with_overrides(spec: SweepSpec, sets: list[str] = (), follows: list[str] = ()) -> SweepSpec:
     """`spec` with command-line additions: `--set key=value` (value read as TOML, as `python -m sim --set`)
-    merged after [set], and `--follow target=source` after [follow]."""
+    merged after [set] (replacing the same key there), and `--follow target=source` after [follow]."""
     from sim.config.loader import parse_override
 
-    fixed = list(spec.fixed)
-    for text in sets:
+    fixed = dict(spec.fixed)
+    for text in sets:  # a key of [set] given again on the command line takes the command line's value
         parts, value = parse_override(text)
-        fixed.append((".".join(map(str, parts)), value))
+        fixed[".".join(map(str, parts))] = value
+    fixed = list(fixed.items())
     follow = list(spec.follow)
     for text in follows:
         target, _, source = text.partition("=")
