@@ -85,12 +85,14 @@ def pareto_front(points: pd.DataFrame, levels: list[str], x: str, y: str, x_goal
 
 
 def _label(row: pd.Series, levels: list[str]) -> str:
-    parts = []
-    for key in levels:
-        value = row[key]
-        short = key.rsplit(".", 1)[-1]
-        parts.append(f"{short}={value:g}" if isinstance(value, float) else f"{short}={value}")
-    return ", ".join(parts)
+    """The configuration's axis values, in level order (the legend names the keys)."""
+    return ", ".join(f"{row[key]:g}" if isinstance(row[key], float) else str(row[key]) for key in levels)
+
+
+def _wide(values: pd.Series) -> bool:
+    """Positive values spanning more than 50x: drawn on a log scale so the front is not squashed."""
+    values = values.dropna()
+    return len(values) > 1 and bool((values > 0).all()) and values.max() / values.min() > 50
 
 
 def write_pareto(table: pd.DataFrame, front: pd.DataFrame, levels: list[str], x: str, y: str, out_dir: Path,
@@ -124,12 +126,15 @@ def plot_pareto(table: pd.DataFrame, front: pd.DataFrame, levels: list[str], x: 
     ax.scatter(table[x], table[y], s=22, color="0.72", label=f"configurations ({len(table)})", zorder=2)
     ax.plot(front[x], front[y], "-o", color="tab:red", markersize=6, linewidth=1.5,
             label=f"Pareto front ({len(front)})", zorder=3)
-    for _, row in front.iterrows():
-        ax.annotate(_label(row, levels), (row[x], row[y]), textcoords="offset points", xytext=(6, 4), fontsize=7,
-                    color="tab:red")
+    for i, (_, row) in enumerate(front.iterrows()):  # labels alternate above and below the front
+        ax.annotate(_label(row, levels), (row[x], row[y]), textcoords="offset points",
+                    xytext=(5, 7) if i % 2 == 0 else (5, -13), fontsize=7, color="tab:red", rotation=15)
+    for axis_values, set_scale in ((table[x], ax.set_xscale), (table[y], ax.set_yscale)):
+        if _wide(axis_values):
+            set_scale("log")
     ax.set_xlabel(f"{x} ({'lower' if x_goal == 'min' else 'higher'} is better)")
     ax.set_ylabel(f"{y} ({'lower' if y_goal == 'min' else 'higher'} is better)")
-    ax.set_title(title, fontsize=10)
+    ax.set_title(f"{title}\nfront labels: {', '.join(levels)}" if levels else title, fontsize=9)
     ax.grid(True, alpha=0.3, zorder=1)
     ax.legend(fontsize=8)
     fig.tight_layout()
