@@ -40,6 +40,7 @@ def summary_lines(summary: dict) -> list[str]:
         f"  GPUs           {summary['gpus']:,} in {summary['nodes']:,} nodes; {summary['gpu_hours']:,.0f} GPU-hours of jobs",
         f"  IT energy      {format_energy(summary['it_energy_kwh'])}",
         f"  facility       {format_energy(summary['facility_energy_kwh'])}" + (f"   PUE {pue:.3f}" if pue else ""),
+        *plant_lines(summary),
         f"  carbon         {format_carbon(summary['carbon_kg'])} (operational, location-based)",
         *footprint_lines(summary),
         f"  wall time      {summary['wall_s']:.2f} s, {summary['events']:,} events",
@@ -47,6 +48,21 @@ def summary_lines(summary: dict) -> list[str]:
     for service in summary.get("services", []):
         lines.append(service_line(service))
     return lines
+
+
+def plant_lines(summary: dict) -> list[str]:
+    """The cooling plant and its weather (model = 'plant', sim/facility/plant.py), when present."""
+    facility = summary.get("facility") or {}
+    if facility.get("model") != "plant":
+        return []
+    wue = summary.get("wue_l_per_kwh")
+    return [
+        f"  cooling plant  {facility['preset']} ({facility['cooling']}-cooled, "
+        f"{'cooling towers' if facility['heat_rejection'] == 'towers' else 'dry coolers'}), "
+        f"design {facility['design_it_power_w'] / 1e6:,.3g} MW IT"
+        + (f"; on-site WUE {wue:.3f} L/kWh" if wue is not None else ""),
+        f"  weather        {summary['weather']['source'].split(' (')[0]}, {summary['weather']['steps']:,} steps",
+    ]
 
 
 def footprint_lines(summary: dict) -> list[str]:

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from sim.config.schema import CATALOG_NAME_TAG, INLINE_TABLE_TAG, Scenario, grid_cross_checks
+from sim.config.plant_schema import facility_cross_checks
 from sim.errors import ScenarioError
 
 _MAX_VALUE_CHARS = 60
@@ -176,6 +177,7 @@ def cross_checks(scenario: Scenario, where: str) -> list[str]:
                 f"{where}: jobs.{i}.gpus = {job.gpus}: exceeds the cluster's {cluster_gpus} accelerators"
             )
     problems += grid_cross_checks(scenario, where)
+    problems += facility_cross_checks(scenario, where)
     if scenario.services:
         from sim.workloads.service import service_cross_checks
 

@@ -27,6 +27,7 @@ from pydantic import (
 
 from sim.catalog.hardware import GpuSpec, NodeSpec, gpu_catalog, node_catalog
 from sim.config.durations import parse_duration_s
+from sim.config.plant_schema import ClimateName, PlantOverrides, PresetName
 
 
 class StrictModel(BaseModel):
@@ -206,9 +207,12 @@ class ClusterSection(StrictModel):
 
 # ---------------------------------------------------------------------------------------- facility
 class FacilitySection(StrictModel):
-    """[facility]: how IT power becomes facility power."""
+    """[facility]: how IT power becomes facility power: a stated PUE (`fixed_pue`), or a cooling plant and power
+    chain whose overhead follows the IT heat and the weather (`plant`, sim/physics/cooling.py)."""
 
-    model: Literal["fixed_pue"] = Field("fixed_pue", description="Facility model.")
+    model: Literal["fixed_pue", "plant"] = Field(
+        "fixed_pue", description="'fixed_pue' (PUE as an input) or 'plant' (PUE out of the plant's physics and the weather)."
+    )
     pue: Number = Field(
         1.58, ge=1.0,
         description="Power usage effectiveness for `fixed_pue` (default: industry average 1.58, Uptime Institute 2022 survey).",
@@ -218,6 +222,73 @@ class FacilitySection(StrictModel):
     )
     wue_l_per_kwh: Number = Field(
         0.0, ge=0, description="On-site water per kWh of IT energy for `fixed_pue` [L/kWh] (The Green Grid WUE; 0 unless given)."
+    )
+    # model = "plant" (sim/config/plant_schema.py, sim/facility/plant.py)
+    preset: PresetName | None = Field(
+        None, description="Plant preset for `plant`: hyperscale_air (default), legacy_air, liquid_dtc, dry_cooled."
+    )
+    design_it_power_w: Number | None = Field(
+        None, gt=0, description="IT power the plant is sized for [W] (default: the cluster's nameplate, nodes x max_power_w)."
+    )
+    cooling: Literal["air", "liquid"] | None = Field(
+        None, description="Switch the preset to all-air or direct-to-chip liquid cooling (default: the preset's)."
+    )
+    heat_rejection: Literal["towers", "dry"] | None = Field(
+        None, description="Switch the preset to evaporative cooling towers or dry coolers (default: the preset's)."
+    )
+    plant: PlantOverrides | None = Field(
+        None, description="[facility.plant]: any plant parameter by its name, e.g. air.supply_air_c = 22 (sim/physics/cooling.py)."
+    )
+
+    @model_validator(mode="after")
+    def _keys_of_the_model(self) -> "FacilitySection":
+        # Keys of the other model are refused when they say something: a plant key that is set, a fixed_pue key
+        # away from its default (a resolved scenario, dumped with every key, validates again).
+        if self.model == "fixed_pue":
+            given = [k for k in ("preset", "design_it_power_w", "cooling", "heat_rejection", "plant")
+                     if getattr(self, k) is not None]
+        else:
+            given = [k for k in ("pue", "cooling_share", "wue_l_per_kwh")
+                     if getattr(self, k) != type(self).model_fields[k].default]
+        if given:
+            owner = "plant" if self.model == "fixed_pue" else "fixed_pue"
+            raise ValueError(f"{', '.join(given)}: only for model = '{owner}' (model is '{self.model}')")
+        return self
+
+    @property
+    def preset_name(self) -> str:
+        return self.preset or DEFAULT_PLANT_PRESET
+
+    def design_it_power_for(self, cluster: "ClusterSection") -> float:
+        """Design IT power [W]: as given, else the cluster's nameplate (nodes x the node's maximum power)."""
+        if self.design_it_power_w is not None:
+            return self.design_it_power_w
+        return cluster.node_count * cluster.node_spec().max_power_w
+
+
+DEFAULT_PLANT_PRESET = "hyperscale_air"
+WEATHER_FILE_TYPES = (".epw", ".csv", ".json")
+
+
+def _weather_file_type(path: Path) -> Path:
+    if path.suffix.lower() not in WEATHER_FILE_TYPES:
+        raise ValueError(f"expected an EnergyPlus .epw, a .csv or an Open-Meteo .json file, got {path.name!r}")
+    return path
+
+
+class WeatherSection(StrictModel):
+    """[weather]: outdoor conditions for the cooling plant, hour by hour: a file (EnergyPlus EPW typical year,
+    CSV `timestamp,dry_bulb_c,relative_humidity_pct[,pressure_pa]`, or an Open-Meteo JSON response), else a
+    built-in climate. A file takes precedence over `climate` (so `--set weather.file=...` turns a scenario written
+    for a built-in climate onto real data). With model = 'plant' and no [weather], 'temperate' serves."""
+
+    file: Annotated[InputPath, AfterValidator(_weather_file_type)] | None = Field(
+        None, description="Weather file (.epw, .csv or .json); relative to the scenario file.")
+    climate: ClimateName = Field(
+        "temperate", description="Built-in climate, used when no file is given: hot_dry, temperate, cold, mild_coastal."
+    )
+    elevation_m: Number = Field(
+        0.0, ge=-500, le=9000, description="Site elevation [m]: the standard-atmosphere pressure of a CSV without pressure_pa."
     )
 
 
@@ -748,6 +819,7 @@ class Scenario(StrictModel):
     scenario: ScenarioSection = ScenarioSection()
     cluster: ClusterSection
     facility: FacilitySection = FacilitySection()
+    weather: WeatherSection | None = None
     grid: GridSection = GridSection()
     embodied: EmbodiedSection = EmbodiedSection()
     cost: CostSection = CostSection()

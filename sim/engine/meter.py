@@ -80,6 +80,7 @@ class BinRecord:
     # per signal key: facility kWh x rate, and rate x s (for the time mean when no energy flowed)
     signal_energy_integral: dict[str, float]
     signal_time_integral: dict[str, float]
+    wet_bulb_time_integral: float = 0.0  # C x s
 
     @property
     def carbon_g(self) -> float:
@@ -167,6 +168,7 @@ class Meter:
         self.signal_values[CARBON.key] = float(intensity_g_per_kwh)
         self.weather = weather
         self.ambient_c = float(ambient_c)
+        self.wet_bulb_c = math.nan
         self._loads: list[Load] = []
         self._periodic: list[Load] = []
         self._channel_const_w = [0.0] * len(IT_CHANNELS)
@@ -259,10 +261,12 @@ class Meter:
     def intensity_g_per_kwh(self) -> float:
         return self.signal_values[CARBON.key]
 
-    def set_weather(self, now_s: float, weather: object, ambient_c: float) -> None:
+    def set_weather(self, now_s: float, weather: object, ambient_c: float, wet_bulb_c: float = math.nan) -> None:
+        """Integrate up to `now_s`, then hand the facility model its new weather (outdoor dry and wet bulb [C])."""
         self.advance(now_s)
         self.weather = weather
         self.ambient_c = float(ambient_c)
+        self.wet_bulb_c = float(wet_bulb_c)
         self._draw = None
 
     # ------------------------------------------------------------ integration
@@ -345,6 +349,7 @@ class Meter:
             signal_energy[key] += amount
             signal_time[key] += value * dt_s
         b.ambient_time_integral += self.ambient_c * dt_s
+        b.wet_bulb_time_integral += self.wet_bulb_c * dt_s
 
         if it_e > 0:
             # per joule of IT energy in this stretch: facility energy, water, and each signal's amount
@@ -393,7 +398,7 @@ class Meter:
             misc_energy_j=0.0, water_l=0.0, ambient_time_integral=0.0,
             part_energy_j={name: 0.0 for name in self.facility.part_names},
             signal_energy_integral={sig.key: 0.0 for sig in self.signals},
-            signal_time_integral={sig.key: 0.0 for sig in self.signals},
+            signal_time_integral={sig.key: 0.0 for sig in self.signals}, wet_bulb_time_integral=0.0,
         )
 
     def _close_bin(self, end_s: float) -> None:

@@ -20,6 +20,7 @@ from sim.engine.meter import IT_CHANNELS, Meter
 from sim.engine.streams import RandomStreams
 from sim.facility.cluster import IDLE_OWNER, Cluster
 from sim.facility.grid_signals import FileSource, SignalSource, drive_source
+from sim.facility.plant import attach_weather, build_plant, facility_summary
 from sim.output.recorder import TimeseriesRecorder
 from sim.physics.fixed_pue import FixedPue
 from sim.timeseries.series import to_epoch_s
@@ -41,6 +42,8 @@ def parquet_metadata(scenario: Scenario) -> dict[bytes, bytes]:
 
 
 def build_facility(scenario: Scenario):
+    if scenario.facility.model == "plant":
+        return build_plant(scenario)
     return FixedPue(pue=scenario.facility.pue, cooling_share=scenario.facility.cooling_share,
                     wue_l_per_kwh=scenario.facility.wue_l_per_kwh)
 
@@ -91,6 +94,8 @@ class Simulation:
             if not source.is_constant:
                 self.env.process(drive_source(self.env, source, self.start_epoch_s,
                                               functools.partial(self.meter.set_signal, key), self._horizon(source)))
+        # Outdoor weather, hour by hour, for the cooling plant (and the ambient columns): a SimPy process.
+        self.weather = attach_weather(self.env, self.meter, self.facility, scenario, self.start_epoch_s)
         self.cluster = Cluster(self.env, self.meter, scenario.cluster.node_spec(), scenario.cluster.node_count)
         self.jobs = [TrainingJob(self.env, self.cluster, spec) for spec in scenario.jobs]
         self.services = self._build_services()
@@ -254,6 +259,7 @@ class Simulation:
             "pue": facility_kwh / it_kwh if it_kwh > 0 else None,
             "carbon_kg": r.total("carbon_kg"),
             "water_l": r.total("water_l"),
+            **facility_summary(self.scenario, self.facility, self.weather, r),
             **self._footprint_summary(end_s, job_rows),
             "gpu_hours": math.fsum(row["gpu_hours"] for row in job_rows),
             "wall_s": wall_s,

@@ -26,9 +26,17 @@ TIMESERIES_COLUMNS: tuple[Column, ...] = (
     Column("facility_kwh", "kWh", "facility energy = it + cooling + power_loss + misc"),
     Column("pue", "1", "facility_kwh / it_kwh over the interval"),
     Column("ambient_c", "degC", "time-mean outdoor dry-bulb temperature (NaN when no weather is modelled)"),
+    Column("wet_bulb_c", "degC", "time-mean outdoor wet-bulb temperature (NaN when no weather is modelled)"),
     Column("carbon_intensity_g_per_kwh", "gCO2e/kWh", "energy-weighted grid carbon intensity over the interval"),
     Column("carbon_kg", "kgCO2e", "operational, location-based carbon = facility_kwh x intensity / 1000"),
     Column("water_l", "L", "on-site water consumed by the cooling plant"),
+    # cooling energy by equipment (model = "plant": one column per equipment the plant has; sim/facility/plant.py)
+    Column("cooling_chiller_kwh", "kWh", "chiller compressors (with the condenser fans of air-cooled chillers)"),
+    Column("cooling_crah_fan_kwh", "kWh", "room-air fans (CRAH units, fan walls, outdoor-air handlers)"),
+    Column("cooling_cdu_pump_kwh", "kWh", "pumps of the direct-to-chip liquid loop (only with liquid cooling)"),
+    Column("cooling_pump_kwh", "kWh", "chilled-water and condenser-water (or dry-cooler loop) pumps"),
+    Column("cooling_tower_fan_kwh", "kWh", "cooling-tower fans (only with heat_rejection = towers)"),
+    Column("cooling_dry_cooler_fan_kwh", "kWh", "dry-cooler fans (only with heat_rejection = dry)"),
     # footprint (sim/engine/footprint.py)
     Column("carbon_marginal_intensity_g_per_kwh", "gCO2e/kWh",
            "energy-weighted marginal carbon intensity (only when [grid] gives a marginal signal)"),

@@ -77,7 +77,7 @@ class TimeseriesRecorder:
     @property
     def column_names(self) -> list[str]:
         names = ["timestamp", "interval_s", *(f"{c}_kwh" for c in IT_CHANNELS), "it_kwh", "cooling_kwh",
-                 "power_loss_kwh", "misc_kwh", "facility_kwh", "pue", "ambient_c"]
+                 "power_loss_kwh", "misc_kwh", "facility_kwh", "pue", "ambient_c", "wet_bulb_c"]
         for signal in self.signals:
             names += [signal.rate_column, signal.amount_column]
         names.append("water_l")
@@ -138,6 +138,7 @@ class TimeseriesRecorder:
             "facility_kwh": facility_kwh,
             "pue": facility_kwh / it_kwh if it_kwh > 0 else math.nan,
             "ambient_c": b.ambient_time_integral / interval_s,
+            "wet_bulb_c": b.wet_bulb_time_integral / interval_s,
         }
         for signal in self.signals:
             energy_integral = b.signal_energy_integral[signal.key]
