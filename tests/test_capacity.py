@@ -153,6 +153,15 @@ def test_goal_errors_name_the_option(brute_force, tmp_path):
         run_capacity(spec, bad, tmp_path / "bad", SerialExecutor(), progress=False)
 
 
+def test_a_metric_without_a_value_does_not_meet_the_target(brute_force, tmp_path):
+    spec, points = brute_force
+    assert points["carbon_marginal_kg"].isna().all()  # no marginal-intensity signal in these runs
+    goal = CapacityGoal("cluster.gpus", "carbon_marginal_kg", 1e12, "le", "smallest", 1, 4)
+    report = run_capacity(spec, goal, tmp_path / "none", SerialExecutor(), progress=False)
+    assert [r.status for r in report.results] == ["not met", "not met"]
+    assert all(r.probes[-1][1:] == (None, False) for r in report.results)
+
+
 def test_the_command_on_a_scenario_file_reports_energy_and_carbon_at_the_answer(tmp_path):
     write_sweep(tmp_path, "")
     result = run_cli("capacity", str(tmp_path / "base.toml"), "--key", "cluster.gpus", "--metric", "simulated_s",

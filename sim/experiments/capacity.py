@@ -20,7 +20,8 @@ one summary metric, by bisection over the key's range.
   (its smallest and largest values). Probed points are written in the sweep's Hive layout, so a search
   reuses any point already run (by the sweep itself, or a previous search) and is resumable.
 - Non-monotone results among the probed values are reported as a warning: the answer is then a boundary,
-  not necessarily the smallest one.
+  not necessarily the smallest one. A run whose metric has no value (null: e.g. a latency percentile of a
+  service that completed no request) does not meet the target.
 """
 
 from __future__ import annotations
@@ -313,10 +314,9 @@ def run_capacity(spec: SweepSpec, goal: CapacityGoal, out_dir: Path, executor: E
                     if todo:
                         run_points(search_spec, layout, todo, executor, "", progress=False, bar=bar)
                     bar.update(len(points) - len(todo))
-                    by_value = {}
+                    per_value = len(spec.seeds)
                     for k, (i, v) in enumerate(wanted):
-                        by_value[(i, v)] = points[k * len(spec.seeds):(k + 1) * len(spec.seeds)]
-                    for (i, v), seed_points in by_value.items():
+                        seed_points = points[k * per_value:(k + 1) * per_value]
                         metric_values, error = [], None
                         for point in seed_points:
                             record = layout.read_record(point)
@@ -332,11 +332,16 @@ def run_capacity(spec: SweepSpec, goal: CapacityGoal, out_dir: Path, executor: E
                             failures[i] = f"{goal.key}={v}: {error}"
                             evaluated[(i, v)] = (None, None)
                             continue
-                        if not all(isinstance(x, (int, float)) and not isinstance(x, bool) and x is not None
-                                   for x in metric_values):
-                            raise SimInputError(f"{goal.metric}: not a number in the summary ({metric_values[0]!r})")
-                        worst = goal.worst([float(x) for x in metric_values])
-                        meets = goal.meets(worst)
+                        if any(isinstance(x, (bool, str)) for x in metric_values):
+                            raise SimInputError(f"--metric {goal.metric}: not a number in the summary "
+                                                f"({metric_values[0]!r})")
+                        if any(x is None or math.isnan(x) for x in metric_values):
+                            # No value (e.g. a latency percentile of a service that completed no request):
+                            # the target is not met.
+                            worst, meets = None, False
+                        else:
+                            worst = goal.worst([float(x) for x in metric_values])
+                            meets = goal.meets(worst)
                         evaluated[(i, v)] = (worst, meets)
                         searches[i].record(v, meets)
             finally:
