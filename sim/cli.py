@@ -19,6 +19,7 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 COMMANDS: dict[str, str] = {
     "run": "run",
     "validate": "validate",
+    "compare": "compare",
     "sweep": "sweep",
     "capacity": "capacity",
     "pareto": "pareto",

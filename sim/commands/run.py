@@ -47,6 +47,15 @@ def summary_lines(summary: dict) -> list[str]:
     ]
     for service in summary.get("services", []):
         lines.append(service_line(service))
+    parts = [f"{name} {format_energy(summary[key])}" for name, key in (("network", "network_energy_kwh"),
+             ("storage", "storage_energy_kwh")) if summary.get(key)]
+    if parts:
+        lines[3] += f" ({', '.join(parts)})"
+    if summary.get("failures"):
+        ratios = [job["effective_training_time_ratio"] for job in summary.get("jobs", []) if job.get("failures")]
+        at = next(i for i, line in enumerate(lines) if line.startswith("  wall time"))
+        lines.insert(at, f"  failures       {summary['failures']:,}; effective training time "
+                        + ", ".join(f"{r:.1%}" for r in ratios))
     return lines
 
 

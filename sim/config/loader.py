@@ -182,6 +182,10 @@ def cross_checks(scenario: Scenario, where: str) -> list[str]:
         from sim.workloads.service import service_cross_checks
 
         problems += service_cross_checks(scenario, where)
+    if not problems:
+        from sim.config.scale_checks import training_scale_problems
+
+        problems += training_scale_problems(scenario, where)
     return problems
 
 

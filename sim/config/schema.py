@@ -21,6 +21,7 @@ from pydantic import (
     Field,
     Tag,
     ValidationInfo,
+    field_serializer,
     field_validator,
     model_validator,
 )
@@ -456,7 +457,192 @@ class CostSection(StrictModel):
     )
 
 
+# ----------------------------------------------------------------------------------------- network
+def _catalog_link(value: object) -> object:
+    from sim.catalog.network import load_network_catalog
+
+    links = load_network_catalog().links
+    if isinstance(value, str) and value not in links:
+        raise ValueError(f"unknown link {value!r}; expected one of: {', '.join(sorted(links))}")
+    return value
+
+
+def _catalog_switch(value: str) -> str:
+    from sim.catalog.network import load_network_catalog
+
+    switches = load_network_catalog().switches
+    if value not in switches:
+        raise ValueError(f"unknown switch {value!r}; expected one of: {', '.join(sorted(switches))}")
+    return value
+
+
+def _catalog_transceiver(value: str) -> str:
+    from sim.catalog.network import load_network_catalog
+
+    transceivers = load_network_catalog().transceivers
+    if value != "none" and value not in transceivers:
+        raise ValueError(
+            f"unknown transceiver {value!r}; expected 'none' or one of: {', '.join(sorted(transceivers))}"
+        )
+    return value
+
+
+class LinkModel(StrictModel):
+    """A link defined inline: bandwidth per direction (``inf`` for an ideal network) and latency per step."""
+
+    name: str = "inline link"
+    bandwidth_bytes_per_s: float = Field(gt=0, description="Bandwidth per direction [byte/s]; inf allowed.")
+    latency_s: Number = Field(0.0, ge=0, description="Latency of one message step [s].")
+    energy_per_bit_j: Number = Field(0.0, ge=0, description="Traffic-dependent energy [J/bit].")
+    source: str = "defined in the scenario"
+
+    @field_serializer("bandwidth_bytes_per_s", when_used="json")
+    def _inf_as_text(self, value: float) -> float | str:
+        return "inf" if math.isinf(value) else value  # JSON has no infinity; "inf" reads back as one
+
+
+LinkChoice = catalog_or_inline(Annotated[str, AfterValidator(_catalog_link)], LinkModel)
+
+
+class NetworkSection(StrictModel):
+    """[network]: the cluster fabric. Switches and optics draw power whatever the traffic; predict-mode
+    jobs share the spine's bandwidth (max-min fair). Without the table, the fabric draws nothing and
+    predict-mode jobs use the default links uncontended."""
+
+    enabled: bool = Field(True, description="Model the fabric (false: no network power, no contention).")
+    topology: Literal["fat_tree", "rail_optimized", "rail_only"] = Field(
+        "rail_optimized", description="Fabric layout (rail_optimized: the DGX SuperPOD layout)."
+    )
+    link: LinkChoice = Field(
+        "infiniband_ndr_400g", description="NIC-to-switch link type (network catalog name or inline table)."
+    )
+    intra_node_link: LinkChoice | None = Field(
+        None, description="GPU-to-GPU link inside a node (default: the NVLink generation of the accelerator)."
+    )
+    switch: Annotated[str, AfterValidator(_catalog_switch)] = Field(
+        "nvidia_qm9700", description="Switch type from the network catalog."
+    )
+    switch_radix: int | None = Field(
+        None, ge=4, description="Ports per switch used to size the tree (default: the switch's ports)."
+    )
+    transceiver: Annotated[str, AfterValidator(_catalog_transceiver)] = Field(
+        "osfp_2x400g_twin_port", description="Optics in each used switch port ('none': passive copper)."
+    )
+    nics_per_node: int | None = Field(None, ge=1, description="Fabric NICs per node (default: one per GPU).")
+    oversubscription: Number = Field(
+        1.0, ge=1.0, description="Leaf downlink over uplink bandwidth (1: non-blocking)."
+    )
+    energy_per_bit_j: Number | None = Field(
+        None, ge=0, description="Traffic-dependent energy per bit per switch hop [J/bit] (default: the link's, 0)."
+    )
+
+    @field_validator("switch_radix")
+    @classmethod
+    def _even(cls, value: int | None) -> int | None:
+        if value is not None and value % 2:
+            raise ValueError(f"expected an even number of ports, got {value}")
+        return value
+
+
+# ----------------------------------------------------------------------------------------- storage
+class StorageSection(StrictModel):
+    """[storage]: the shared storage tier (datasets and checkpoints). Defaults are sized from the cluster;
+    the figures behind them are in sim/facility/storage.py. Without the table, the default tier still sets
+    checkpoint and reload times but draws nothing."""
+
+    enabled: bool = Field(True, description="Model the storage tier (false: no storage power).")
+    capacity_tb: Number | None = Field(
+        None, gt=0, description="Installed capacity [TB] (default: capacity_tb_per_gpu x the cluster's GPUs)."
+    )
+    capacity_tb_per_gpu: Number | None = Field(None, gt=0, description="Capacity per accelerator [TB/GPU].")
+    idle_power_w_per_tb: Number | None = Field(None, ge=0, description="Power with no I/O per TB [W/TB].")
+    read_energy_j_per_byte: Number | None = Field(None, ge=0, description="Energy per byte read [J/byte].")
+    write_energy_j_per_byte: Number | None = Field(None, ge=0, description="Energy per byte written [J/byte].")
+    read_bandwidth_bytes_per_s: Number | None = Field(None, gt=0, description="Aggregate read bandwidth [byte/s].")
+    write_bandwidth_bytes_per_s: Number | None = Field(
+        None, gt=0, description="Aggregate write bandwidth [byte/s]."
+    )
+
+
 # -------------------------------------------------------------------------------------------- jobs
+def _interval(value: object) -> object:
+    if isinstance(value, str) and value.strip() in ("young_daly", "none"):
+        return value.strip()
+    return parse_duration_s(value)
+
+
+class CheckpointSpec(StrictModel):
+    """[jobs.checkpoint]: when and how the job saves its training state."""
+
+    interval: Annotated[str | float, BeforeValidator(_interval)] = Field(
+        "young_daly",
+        description="Compute time between checkpoints: 'young_daly' (optimal for the job's failure rate; "
+        "none without failures), 'none', or a duration.",
+    )
+    asynchronous: bool = Field(
+        False,
+        description="Write in the background instead of pausing training; the next snapshot is taken "
+        "`interval` after the write ends.",
+    )
+    bytes_per_parameter: Number = Field(
+        16.0, gt=0, description="Checkpoint size per parameter [byte] (16: mixed-precision Adam, ZeRO).",
+    )
+
+    @field_validator("interval")
+    @classmethod
+    def _positive(cls, value: str | float) -> str | float:
+        if isinstance(value, float) and not (value > 0 and math.isfinite(value)):
+            raise ValueError(f"expected a positive duration, got {value:g} s")
+        return value
+
+
+class FailureSpec(StrictModel):
+    """[jobs.failures]: hardware failures that stop the job, and how it comes back."""
+
+    enabled: bool = Field(
+        True,
+        description="Draw failures (false: none is drawn, but the failure rate still plans the Young/Daly "
+        "checkpoint interval: the same run, without its failures).",
+    )
+    calibration: Literal["llama3"] | None = Field(
+        None, description="'llama3': per-GPU MTBF from 419 interruptions in 54 days on 16,384 H100."
+    )
+    gpu_mtbf: DurationS | None = Field(None, description="Mean time between failures of one accelerator.")
+    node_mtbf: DurationS | None = Field(None, description="Mean time between failures of one node (host).")
+    detection_time: DurationS = Field(
+        600.0, description="From the failure to the job being stopped (default: the 10 min NCCL timeout)."
+    )
+    replacement_time: DurationS = Field(300.0, description="Swapping in a spare node and relaunching (assumed 5 min).")
+    spare_nodes: int = Field(
+        0, ge=0,
+        description="Hot-spare nodes held idle by the job; without one, a free node of the cluster replaces "
+        "a failed node, else the job waits for the repair.",
+    )
+    repair_time: DurationS = Field(259_200.0, description="Until a failed node is back as a spare (assumed 3 d).")
+    seed: int = Field(0, ge=0, description="Failure stream offset: changes the failures and nothing else.")
+
+    @model_validator(mode="after")
+    def _a_rate(self) -> "FailureSpec":
+        if self.calibration is not None and self.gpu_mtbf is not None:
+            raise ValueError("give `calibration` or `gpu_mtbf`, not both")
+        if self.calibration is None and self.gpu_mtbf is None and self.node_mtbf is None:
+            raise ValueError("give `calibration = \"llama3\"`, `gpu_mtbf` or `node_mtbf`")
+        for name in ("gpu_mtbf", "node_mtbf"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise ValueError(f"`{name}` must be positive")
+        return self
+
+
+class ParallelSpec(StrictModel):
+    """[jobs.parallel]: tensor, pipeline and data parallel degrees (tensor x pipeline x data = gpus)."""
+
+    tensor: int | None = Field(None, ge=1, description="Tensor-parallel degree (default: GPUs per node).")
+    pipeline: int = Field(1, ge=1, description="Pipeline stages.")
+    data: int | None = Field(None, ge=1, description="Data-parallel degree (default: gpus / (tensor x pipeline)).")
+    micro_batch_size: int = Field(1, ge=1, description="Sequences per micro-batch.")
+
+
 class TrainingJobSpec(StrictModel):
     """[[jobs]]: a training job. Work from `flop`, or 6 x parameters x tokens; speed from
     `achieved_flop_per_s_per_gpu` (measured) or `mfu` x the accelerator's peak."""
@@ -479,6 +665,33 @@ class TrainingJobSpec(StrictModel):
     exposed_communication_fraction: Number = Field(
         0.0, ge=0, lt=1, description="Share of each iteration spent in communication not hidden behind compute."
     )
+    slack: DurationS | None = Field(
+        None, description="How much later than submit + its run time the job may finish (deferrable by a shifting policy)."
+    )
+    deadline: DurationS | None = Field(None, description="Latest finish, as simulated time (instead of slack).")
+    interruptible: bool = Field(
+        False, description="Whether a shifting policy may suspend the job (a checkpoint is written first) and resume it."
+    )
+    mode: Literal["reproduce", "predict"] = Field(
+        "reproduce",
+        description="reproduce: measured throughput, communication implicit; predict: compute_efficiency x "
+        "peak plus the communication the network model gives for the parallel layout.",
+    )
+    compute_efficiency: Number | None = Field(
+        None, gt=0, le=1, description="predict: achieved / peak FLOP/s while computing (communication excluded)."
+    )
+    overlap_fraction: Number = Field(
+        0.0, ge=0, le=1, description="predict: share of the communication hidden behind compute (stated, default 0)."
+    )
+    parallel: ParallelSpec | None = Field(None, description="predict: parallel layout (default: tensor = GPUs per node).")
+    layers: int | None = Field(None, ge=1, description="predict: transformer layers (default from parameters).")
+    hidden_size: int | None = Field(None, ge=1, description="predict: hidden size (default from parameters).")
+    sequence_length: int = Field(4096, ge=1, description="predict: tokens per sequence.")
+    checkpoint: CheckpointSpec = Field(CheckpointSpec(), description="Checkpoint interval, mode and size.")
+    failures: FailureSpec | None = Field(None, description="Failures, restarts, spares and repairs.")
+    dataset_bytes_per_token: Number = Field(
+        4.0, ge=0, description="Bytes read from storage per training token (4: int32 token ids)."
+    )
     gpu_hours_x_tdp: bool = Field(
         False,
         description="Arithmetic mode, not physics: while the job runs, its accelerators draw their TDP and nothing "
@@ -492,8 +705,20 @@ class TrainingJobSpec(StrictModel):
             raise ValueError("give `flop`, or both `parameters` and `tokens` (work = 6 x parameters x tokens)")
         if self.parameters is None:
             raise ValueError("give `parameters`: iterations follow from batch_tokens x 6 x parameters")
-        if (self.achieved_flop_per_s_per_gpu is None) == (self.mfu is None):
-            raise ValueError("give exactly one of `achieved_flop_per_s_per_gpu` or `mfu`")
+        if self.mode == "predict":
+            if self.compute_efficiency is None:
+                raise ValueError("mode = 'predict' needs `compute_efficiency` (achieved / peak while computing)")
+            if self.achieved_flop_per_s_per_gpu is not None or self.mfu is not None:
+                raise ValueError("mode = 'predict' takes `compute_efficiency`, not `achieved_flop_per_s_per_gpu` or `mfu`")
+            if self.exposed_communication_fraction:
+                raise ValueError("mode = 'predict' computes the communication; drop `exposed_communication_fraction`")
+        else:
+            if (self.achieved_flop_per_s_per_gpu is None) == (self.mfu is None):
+                raise ValueError("give exactly one of `achieved_flop_per_s_per_gpu` or `mfu`")
+            if self.compute_efficiency is not None or self.parallel is not None:
+                raise ValueError("`compute_efficiency` and `parallel` belong to mode = 'predict'")
+        if self.slack is not None and self.deadline is not None:
+            raise ValueError("give `slack` or `deadline`, not both")
         if self.gpu_hours_x_tdp and self.measured_power_w_per_gpu is not None:
             raise ValueError("give at most one of `gpu_hours_x_tdp` or `measured_power_w_per_gpu`: each replaces the power model")
         return self
@@ -812,6 +1037,12 @@ class OutputSection(StrictModel):
     )
 
 
+# ------------------------------------------------------------------------------- queue, policies
+# Their tables live in their own modules (they use the base types above).
+from sim.config.policies import CompareSection, PoliciesSection  # noqa: E402
+from sim.config.queue import QueueSection  # noqa: E402
+
+
 # ----------------------------------------------------------------------------------------- the run
 class Scenario(StrictModel):
     """A whole scenario file."""
@@ -821,15 +1052,22 @@ class Scenario(StrictModel):
     facility: FacilitySection = FacilitySection()
     weather: WeatherSection | None = None
     grid: GridSection = GridSection()
+    # Opt-in: a scenario without [network] / [storage] models neither (published figures that this
+    # reproduces count the servers only); an empty table brings the defaults.
+    network: NetworkSection | None = None
+    storage: StorageSection | None = None
     embodied: EmbodiedSection = EmbodiedSection()
     cost: CostSection = CostSection()
     jobs: list[TrainingJobSpec] = Field(default_factory=list)
     services: list[ServiceSpec] = Field(default_factory=list)
+    queue: QueueSection = QueueSection()
+    policies: PoliciesSection = PoliciesSection()
+    compare: CompareSection | None = None
     output: OutputSection = OutputSection()
 
     @model_validator(mode="after")
     def _jobs_fit(self) -> "Scenario":
-        names = [job.name for job in self.jobs]
+        names = [job.name for job in self.jobs] + [job.name for job in self.queue.jobs]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"job names must be unique; repeated: {', '.join(duplicates)}")

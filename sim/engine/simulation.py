@@ -19,13 +19,27 @@ from sim.engine.footprint import FootprintAccountant, grid_sources, hardware_foo
 from sim.engine.meter import IT_CHANNELS, Meter
 from sim.engine.streams import RandomStreams
 from sim.facility.cluster import IDLE_OWNER, Cluster
+from sim.facility.network import build_fabric, fabric_summary
 from sim.facility.grid_signals import FileSource, SignalSource, drive_source
 from sim.facility.plant import attach_weather, build_plant, facility_summary
+from sim.facility.storage import build_storage, storage_summary
 from sim.output.recorder import TimeseriesRecorder
 from sim.physics.fixed_pue import FixedPue
 from sim.timeseries.series import to_epoch_s
 from sim.units import J_PER_KWH, S_PER_H
 from sim.workloads.training import TrainingJob
+from sim.engine.policy_wiring import (
+    build_run_policies,
+    carbon_integrals,
+    routed,
+    check_unique_names,
+    policy_job_columns,
+    queue_job_base_columns,
+    queue_job_training_columns,
+    queue_summary,
+)
+from sim.workloads.batch import BatchJob
+from sim.workloads.job_trace import queue_job_specs
 
 
 def resolved_scenario_json(scenario: Scenario) -> str:
@@ -60,8 +74,10 @@ class RunResult:
 class Simulation:
     """One run of one scenario. `run()` may stream the time series to `timeseries_path`."""
 
-    def __init__(self, scenario: Scenario):
+    def __init__(self, scenario: Scenario, full_duration: bool = False):
+        """`full_duration`: run to scenario.duration even when all jobs are done (comparisons over one horizon)."""
         self.scenario = scenario
+        self.full_duration = full_duration
         self.start = scenario.scenario.start
         self.start_epoch_s = to_epoch_s(self.start)
         self.warnings: list[str] = []
@@ -96,8 +112,19 @@ class Simulation:
                                               functools.partial(self.meter.set_signal, key), self._horizon(source)))
         # Outdoor weather, hour by hour, for the cooling plant (and the ambient columns): a SimPy process.
         self.weather = attach_weather(self.env, self.meter, self.facility, scenario, self.start_epoch_s)
-        self.cluster = Cluster(self.env, self.meter, scenario.cluster.node_spec(), scenario.cluster.node_count)
-        self.jobs = [TrainingJob(self.env, self.cluster, spec) for spec in scenario.jobs]
+        node = scenario.cluster.node_spec()
+        # Policies (sim/policies/) and the queued jobs, drawn up front on their own stream ("job-generator").
+        self.policies = build_run_policies(scenario, self.grid, self.streams, self.start_epoch_s, node.gpu.tdp_w)
+        queued_specs = queue_job_specs(scenario, self.streams, node.gpu.peak_flop_per_s)
+        check_unique_names([spec.name for spec in scenario.jobs] + [spec.name for spec in queued_specs])
+        self.cluster = Cluster(self.env, self.meter, node, scenario.cluster.node_count, policies=self.policies)
+        self.fabric = build_fabric(scenario.network, self.meter, self.cluster)
+        self.storage = build_storage(scenario.storage, self.meter, self.cluster)
+        self.jobs = [
+            TrainingJob(self.env, self.cluster, spec, fabric=self.fabric, storage=self.storage, streams=self.streams)
+            for spec in scenario.jobs
+        ]
+        self.queued_jobs = [BatchJob(self.env, self.cluster, spec) for spec in queued_specs]
         self.services = self._build_services()
 
     def _build_services(self) -> list:
@@ -110,7 +137,7 @@ class Simulation:
         services = [
             InferenceService(self.env, self.cluster, self.meter, spec, self.streams, self.start_epoch_s,
                              spec.duration if spec.duration is not None else self.scenario.scenario.duration)
-            for spec in self.scenario.services
+            for spec in (routed(s, self.policies) for s in self.scenario.services)
         ]
         self.recorder.add_provider(tuple(c.name for c in SERVICE_TIMESERIES_COLUMNS), RequestColumns(services))
         return services
@@ -120,7 +147,7 @@ class Simulation:
         otherwise at the end of a file (a run without either lasts as long as its files) or at once."""
         if self.scenario.scenario.duration is not None:
             return self.start_epoch_s + self.scenario.scenario.duration
-        if self.scenario.jobs or self.scenario.services:
+        if self.scenario.jobs or self.scenario.services or not self.scenario.queue.empty:
             return None
         return source.series.end_epoch_s if isinstance(source, FileSource) else self.start_epoch_s
 
@@ -130,12 +157,17 @@ class Simulation:
             self.recorder.open(timeseries_path, parquet_metadata(self.scenario))
         env = self.env
         until = None
-        if self.jobs or self.services:
-            until = env.all_of([job.process for job in self.jobs] + [s.process for s in self.services])
+        processes = [job.process for job in self.jobs] + [job.process for job in self.queued_jobs]
+        processes += [s.process for s in self.services]
+        if processes:
+            until = env.all_of(processes)
         if self.scenario.scenario.duration is not None:
             limit = env.timeout(self.scenario.scenario.duration)
-            until = limit if until is None else env.any_of([until, limit])
+            until = limit if (until is None or self.full_duration) else env.any_of([until, limit])
         env.run(until=until)
+        if self.full_duration:
+            while env.peek() <= env.now:  # what else happens at the horizon instant (a job ending on it)
+                env.step()
         end_s = env.now
         for source in self.grid.all().values():
             warning = source.end_warning(self.start_epoch_s, self.start_epoch_s + end_s)
@@ -162,7 +194,7 @@ class Simulation:
 
             summary["services"] = [
                 {**service.summary(end_s),
-                 **self._footprint_columns(service.name, service.plan.nodes * service.held_s(end_s))}
+                 **self._footprint_columns(service.name, service.held_node_s(end_s))}
                 for service in self.services
             ]
             requests = requests_table(self.services, self.start, parquet_metadata(self.scenario))
@@ -171,9 +203,18 @@ class Simulation:
 
     # ---------------------------------------------------------------- results
     def _job_rows(self, end_s: float) -> list[dict]:
+        cached = getattr(self, "_rows_cache", None)  # the jobs table and the summary ask for the same rows
+        if cached is not None and cached[0] == end_s:
+            return cached[1]
+        rows = self._compute_job_rows(end_s)
+        self._rows_cache = (end_s, rows)
+        return rows
+
+    def _compute_job_rows(self, end_s: float) -> list[dict]:
         owners = self.meter.owner_totals()
         rows = []
         for job in self.jobs:
+            job.settle(end_s)
             st = job.state
             totals = owners.get(job.spec.name)
             channel_kwh = [e / J_PER_KWH for e in totals.channel_energy_j] if totals else [0.0] * len(IT_CHANNELS)
@@ -199,8 +240,18 @@ class Simulation:
                 "it_kwh": math.fsum(channel_kwh),
                 "facility_kwh": (totals.facility_energy_j / J_PER_KWH) if totals else 0.0,
                 "carbon_kg": (totals.carbon_g / 1000.0) if totals else 0.0,
-                **self._footprint_columns(job.spec.name, st.nodes * duration_s),
+                **self._footprint_columns(job.spec.name, job.allocated_node_s(end_s)),
             })
+            rows[-1].update(job.result_columns(end_s, network_kwh=channel_kwh[2], storage_kwh=channel_kwh[3]))
+        for job in self.queued_jobs:
+            rows.append({
+                **queue_job_base_columns(job, owners, end_s, self._instant),
+                **queue_job_training_columns(job, owners, end_s),
+                **self._footprint_columns(job.spec.name, job.state.nodes * job.state.holding_s(end_s)),
+            })
+        integrals = carbon_integrals(self.grid, self.start_epoch_s, end_s)
+        for row, job in zip(rows, [*self.jobs, *self.queued_jobs]):
+            row.update(policy_job_columns(job, owners, integrals, end_s, self._instant))
         return rows
 
     def _footprint_columns(self, owner: str, allocated_node_s: float) -> dict:
@@ -223,10 +274,12 @@ class Simulation:
             values = [row[column.name] for row in rows]
             if column.name.endswith("_at"):
                 arrays[column.name] = pa.array(values, type=pa.timestamp("us", tz="UTC"))
-            elif column.name in ("job", "kind", "status"):
+            elif column.name in ("job", "kind", "status", "mode"):
                 arrays[column.name] = pa.array(values, type=pa.string())
-            elif column.name in ("gpus", "nodes"):
+            elif column.name in ("gpus", "nodes", "failures", "checkpoints", "suspensions"):
                 arrays[column.name] = pa.array(values, type=pa.int64())
+            elif column.unit == "bool":
+                arrays[column.name] = pa.array(values, type=pa.bool_())
             else:
                 arrays[column.name] = pa.array(values, type=pa.float64())
         return pa.table(arrays).replace_schema_metadata(parquet_metadata(self.scenario))
@@ -265,6 +318,10 @@ class Simulation:
             "wall_s": wall_s,
             "events": _events_processed(self.env),
             "warnings": list(self.warnings),
+            "network": fabric_summary(self.fabric),
+            "storage": storage_summary(self.storage),
+            "failures": sum(row["failures"] for row in job_rows),
+            "queue": queue_summary(job_rows, self.policies),
             "jobs": [
                 {k: (v.isoformat().replace("+00:00", "Z") if hasattr(v, "isoformat") else v) for k, v in row.items()}
                 for row in job_rows

@@ -73,6 +73,7 @@ class TimeseriesRecorder:
         # equals the column sums.
         self.totals: dict[str, CompensatedSum] = {}
         self._additive: tuple[str, ...] | None = None
+        self._rows_folded = 0  # buffered rows already added to `totals`
 
     @property
     def column_names(self) -> list[str]:
@@ -110,11 +111,6 @@ class TimeseriesRecorder:
         columns = self._columns
         for name, value in row.items():
             columns[name].append(value)
-        totals = self.totals
-        for name in self._additive:
-            value = row[name]
-            if value is not None:
-                totals[name].add(value)
         self.rows += 1
         if self._writer is not None and len(self._columns["timestamp"]) >= ROWS_PER_ROW_GROUP:
             self.flush()
@@ -151,7 +147,19 @@ class TimeseriesRecorder:
             row[f"cooling_{name}_kwh"] = b.part_energy_j.get(name, 0.0) / J_PER_KWH
         return row
 
+    def _fold_totals(self) -> None:
+        """Add the buffered rows not yet counted to the running totals: one exact fsum per column and
+        flush instead of one addition per column and row (rows are cheap; totals are rarely read)."""
+        if self._additive is None:
+            return
+        first = self._rows_folded
+        for name in self._additive:
+            values = self._columns[name][first:]
+            self.totals[name].add(math.fsum(v for v in values if v is not None))
+        self._rows_folded = len(self._columns["timestamp"])
+
     def total(self, column: str) -> float:
+        self._fold_totals()
         accumulator = self.totals.get(column)
         return accumulator.value if accumulator is not None else 0.0
 
@@ -177,9 +185,11 @@ class TimeseriesRecorder:
     def flush(self) -> None:
         if self._writer is None or not self._columns["timestamp"]:
             return
+        self._fold_totals()
         self._writer.write_table(self._batch())
         for values in self._columns.values():
             values.clear()
+        self._rows_folded = 0
 
     def close(self) -> None:
         if self._writer is not None:

@@ -1,0 +1,1 @@
+"""Pure physical models: small functions with units, equations and sources; no SimPy, no state."""
