@@ -109,6 +109,9 @@ def main() -> None:
     print(f"{args.workers} worker processes  {pool:8.2f} s wall  ({cpu_pool / spec.size:.2f} s CPU per point; "
           "pool start-up included in the wall time)")
     print(f"speed-up {ratio:.2f}x (target >= 1.7x on 2 cores); identical points tables: yes")
+    # Cores the points actually got: point CPU / wall. One process can get at most 1, the pool at most
+    # `workers`; less means other processes (or, with Linux autogroup, other sessions) held the cores.
+    print(f"cores held: one process {cpu_one / one:.2f} of 1, pool {cpu_pool / pool:.2f} of {args.workers}")
     print(json.dumps({"points": spec.size, "rows_per_point": rows, "serial_s": serial, "parallel_s": parallel,
                       "serial_point_cpu_s": serial_cpu, "parallel_point_cpu_s": parallel_cpu,
                       "workers": args.workers, "ratio": ratio, "load_average_1min": [load_before, load]}))
