@@ -24,6 +24,9 @@ COMMANDS: dict[str, str] = {
     "report": "report",
     "schema": "schema",
     "docs": "docs",
+    "sweep": "sweep",
+    "capacity": "capacity",
+    "pareto": "pareto",
 }
 
 
