@@ -19,6 +19,14 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 COMMANDS: dict[str, str] = {
     "run": "run",
     "validate": "validate",
+    "compare": "compare",
+    "plot": "plot",
+    "report": "report",
+    "schema": "schema",
+    "docs": "docs",
+    "sweep": "sweep",
+    "capacity": "capacity",
+    "pareto": "pareto",
 }
 
 
@@ -26,11 +34,22 @@ def _command_module(name: str):
     return importlib.import_module(f"sim.commands.{COMMANDS[name]}")
 
 
+def _examples_epilog() -> str:
+    """`python -m sim --help` ends with one example per command, taken from each command's module."""
+    lines = ["without a command, `run` is meant: python -m sim scenarios/gpt3.toml", "", "examples:"]
+    for name in COMMANDS:
+        example = getattr(_command_module(name), "EXAMPLE", "")
+        if example:
+            lines.append(f"  {example}")
+    lines += ["", "`python -m sim COMMAND --help` tells more about each command."]
+    return "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m sim",
         description="Simulate the energy, carbon and water of an AI data center, hour by hour.",
-        epilog="without a command, `run` is meant: python -m sim scenarios/gpt3.toml",
+        epilog=_examples_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"sim {__version__}")

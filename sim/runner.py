@@ -19,12 +19,17 @@ class WrittenRun:
     files: tuple[str, ...]
 
 
-def run_to_directory(scenario: Scenario, out_dir: Path, force: bool = False) -> WrittenRun:
+def run_to_directory(scenario: Scenario, out_dir: Path, force: bool = False, progress=None) -> WrittenRun:
     """Simulate `scenario` and write summary.json, timeseries.parquet, jobs.parquet, scenario.json
-    (and requests.parquet when it has inference services)."""
+    (and requests.parquet when it has inference services).
+
+    `progress`: a `sim.progress.RunProgress` to advance as simulated time goes (None: no bar).
+    """
     rundir = RunDirectory(out_dir, force=force)
     rundir.check()  # refuse before spending time on the simulation
     simulation = Simulation(scenario)
+    if progress is not None:
+        progress.attach(simulation)
     with rundir as tmp:
         result = simulation.run(timeseries_path=tmp / "timeseries.parquet", requests_path=tmp / "requests.parquet",
                                 jobs_path=tmp / "jobs.parquet")

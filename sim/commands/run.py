@@ -16,6 +16,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a scenario key, e.g. --set cluster.nodes=64 (repeatable)")
     parser.add_argument("--force", action="store_true", help="replace an existing run directory")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="no progress bar (it is shown on stderr only for runs over 1 s on a terminal)")
 
 
 def format_energy(energy_kwh: float) -> str:
@@ -123,7 +125,10 @@ def run(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario, args.overrides)
     out_dir = args.out if args.out is not None else DEFAULT_OUTPUT_ROOT / args.scenario.stem
-    written = run_to_directory(scenario, out_dir, force=args.force)
+    from sim.progress import run_progress
+
+    with run_progress(scenario, quiet=args.quiet) as progress:
+        written = run_to_directory(scenario, out_dir, force=args.force, progress=progress)
     lines = summary_lines(written.result.summary)
     lines.append(f"  wrote          {out_dir}/ ({', '.join(written.files)})")
     lines += [f"  warning: {w}" for w in written.result.summary.get("warnings", [])]

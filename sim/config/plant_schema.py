@@ -73,6 +73,59 @@ def _field_type(name: str, annotation: Any) -> Any:
 
 _MODELS: dict[type, type[BaseModel]] = {}
 
+# Meanings of the parameters whose dataclass line carries no comment (the others are read from it).
+_DESCRIPTIONS = {
+    "reference_cop": "COP_ref: cooling delivered / electric power at the reference conditions [-] (EnergyPlus Chiller:Electric).",
+    "design_condenser_inlet_c": "Design condenser inlet temperature T_cond_in_design [C].",
+    "temperature_rise_coefficient": "Divisor of the condenser-inlet rise in dT of the capacity curve [-].",
+    "design_chilled_water_outlet_c": "Design chilled-water outlet temperature T_chw_out_design [C].",
+    "capacity_ratio_coefficients": "a0, a1, a2: available / nominal capacity r = a0 + a1 dT + a2 dT^2.",
+    "power_ratio_coefficients": "b0, b1, b2: full-load power ratio PR = b0 + b1 r + b2 r^2.",
+    "full_load_ratio_coefficients": "c0, c1, c2: fraction of full-load power FFLP = c0 + c1 PLR + c2 PLR^2.",
+    "min_part_load_ratio": "Part-load ratio below which the chiller cycles [-].",
+    "no_load_fraction": "k0: loss at no load, as a fraction of the rated power [-] (P_loss = P_rated (k0 + k1 x + k2 x^2)).",
+    "proportional_fraction": "k1: loss proportional to the load fraction x, as a fraction of the rated power [-].",
+    "square_law_fraction": "k2: loss proportional to x^2, as a fraction of the rated power [-].",
+    "ups": "UPS loss curve.",
+    "pdu": "PDU (transformer and distribution) loss curve.",
+    "ups_rated_power_w": "Installed UPS capacity carrying the IT load [W] (2N: twice the design IT power).",
+    "pdu_rated_power_w": "Installed PDU capacity [W].",
+    "misc_power_w": "Constant building load outside the IT path and the cooling plant (lighting, offices) [W].",
+}
+
+
+def _field_comments(cls: type) -> dict[str, str]:
+    """`name: type  # comment` lines of a dataclass body: the comment, by field name."""
+    import inspect
+    import re
+
+    try:
+        source = inspect.getsource(cls)
+    except (OSError, TypeError):
+        return {}
+    found = {}
+    for line in source.splitlines():
+        match = re.match(r"\s+(\w+):[^#=]*(?:=[^#]*)?#\s*(.+)$", line)
+        if match:
+            found[match.group(1)] = match.group(2).strip()
+    return found
+
+
+def _description(cls: type, name: str, annotation: Any) -> str:
+    """What an override key means: the dataclass line's comment, a stated meaning, or the nested set's docstring."""
+    if name in _DESCRIPTIONS:
+        return _DESCRIPTIONS[name]
+    comment = _field_comments(cls).get(name, "")
+    text = comment
+    if comment.startswith("["):  # "[C] air delivered ..." -> "air delivered ... [C]"
+        unit, _, rest = comment[1:].partition("]")
+        text = f"{rest.strip() or name.replace('_', ' ')} [{unit}]"
+    nested = [a for a in (annotation, *typing.get_args(annotation)) if dataclasses.is_dataclass(a)]
+    if nested and nested[0].__doc__:
+        first = nested[0].__doc__.strip().splitlines()[0]
+        text = f"{text[:1].upper()}{text[1:]}: {first}" if text else first
+    return text[:1].upper() + text[1:] if text else ""
+
 
 def _overrides_model(cls: type) -> type[BaseModel]:
     """A pydantic model with one optional key per parameter of the frozen dataclass `cls`."""
@@ -83,7 +136,8 @@ def _overrides_model(cls: type) -> type[BaseModel]:
     for f in dataclasses.fields(cls):
         if f.name in _NOT_OVERRIDABLE:
             continue
-        definitions[f.name] = (Optional[_field_type(f.name, hints[f.name])], None)
+        definitions[f.name] = (Optional[_field_type(f.name, hints[f.name])],
+                               Field(None, description=_description(cls, f.name, hints[f.name]) or None))
     model = create_model(f"{cls.__name__}Overrides", __base__=_Strict, __doc__=f"Overrides of {cls.__name__}.",
                          **definitions)
     _MODELS[cls] = model

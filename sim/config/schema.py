@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal, Union
 
 from pydantic import (
     AfterValidator,
@@ -21,6 +21,7 @@ from pydantic import (
     Field,
     Tag,
     ValidationInfo,
+    WithJsonSchema,
     field_serializer,
     field_validator,
     model_validator,
@@ -42,7 +43,20 @@ def _finite(value: float) -> float:
 
 
 Number = Annotated[float, AfterValidator(_finite)]
-DurationS = Annotated[float, BeforeValidator(parse_duration_s), AfterValidator(_finite), Field(ge=0)]
+
+# What a duration looks like to an editor validating the TOML with `python -m sim schema`: seconds as a
+# number, or a number with a unit, as `parse_duration_s` reads it.
+DURATION_PATTERN = r"^\s*[0-9]*\.?[0-9]+([eE][-+]?[0-9]+)?\s*(s|sec|seconds?|min|minutes?|h|hours?|d|days?|w|weeks?)\s*$"
+DURATION_JSON_SCHEMA = {
+    "anyOf": [
+        {"type": "number", "minimum": 0},
+        {"type": "string", "pattern": DURATION_PATTERN, "examples": ["90s", "15min", "1h", "14.8d"]},
+    ]
+}
+DurationS = Annotated[
+    float, BeforeValidator(parse_duration_s), AfterValidator(_finite), Field(ge=0),
+    WithJsonSchema(DURATION_JSON_SCHEMA),
+]
 
 
 def resolve_input_path(value: object, info: ValidationInfo) -> Path:
@@ -102,18 +116,20 @@ class ScenarioSection(StrictModel):
 class GpuModel(StrictModel):
     """An accelerator defined inline, when it is not in the catalog."""
 
-    name: str = "inline accelerator"
-    tdp_w: Number = Field(gt=0)
-    idle_w: Number = Field(ge=0)
-    peak_flop_per_s: Number = Field(gt=0)
-    hbm_bytes: Number = Field(gt=0)
-    hbm_bandwidth_bytes_per_s: Number = Field(gt=0)
-    peak_fp8_flop_per_s: Number | None = Field(None, gt=0)
-    die_area_mm2: Number | None = Field(None, gt=0)
+    name: str = Field("inline accelerator", description="Name shown in outputs.")
+    tdp_w: Number = Field(gt=0, description="Thermal design power: the board's maximum sustained draw [W].")
+    idle_w: Number = Field(ge=0, description="Draw with no work, clocks idle [W] (at most tdp_w).")
+    peak_flop_per_s: Number = Field(gt=0, description="Peak dense 16-bit tensor throughput [FLOP/s], no sparsity.")
+    hbm_bytes: Number = Field(gt=0, description="High-bandwidth memory capacity [bytes].")
+    hbm_bandwidth_bytes_per_s: Number = Field(gt=0, description="High-bandwidth memory bandwidth [bytes/s].")
+    peak_fp8_flop_per_s: Number | None = Field(None, gt=0, description="Peak dense FP8 throughput [FLOP/s], if any.")
+    die_area_mm2: Number | None = Field(
+        None, gt=0, description="Die area [mm2], for embodied carbon (LLMCarbon's area-based model)."
+    )
     link_bandwidth_bytes_per_s: Number | None = Field(
         None, gt=0, description="GPU-to-GPU link bandwidth in one direction [B/s] (tensor parallelism)."
     )
-    source: str = "defined in the scenario"
+    source: str = Field("defined in the scenario", description="Where the figures come from (datasheet, paper).")
 
     @model_validator(mode="after")
     def _idle_below_tdp(self) -> "GpuModel":
@@ -153,15 +169,30 @@ def _catalog_node(value: object) -> object:
     return value
 
 
+def _gpu_names_json_schema(schema: dict) -> None:
+    """Catalog names as an enum in the JSON Schema, for editor completion (read when the schema is made)."""
+    schema["enum"] = sorted(gpu_catalog())
+
+
+def _node_names_json_schema(schema: dict) -> None:
+    schema["enum"] = sorted(node_catalog())
+
+
+GpuCatalogName = Annotated[str, AfterValidator(_catalog_gpu), Field(json_schema_extra=_gpu_names_json_schema)]
+NodeCatalogName = Annotated[str, AfterValidator(_catalog_node), Field(json_schema_extra=_node_names_json_schema)]
+
+
 class NodeModel(StrictModel):
     """A server defined inline: its accelerators (catalog name or inline table) and its host."""
 
-    name: str = "inline node"
-    gpu: catalog_or_inline(Annotated[str, AfterValidator(_catalog_gpu)], GpuModel)
-    gpus_per_node: int = Field(ge=1)
+    name: str = Field("inline node", description="Name shown in outputs.")
+    gpu: catalog_or_inline(GpuCatalogName, GpuModel) = Field(
+        description="Catalog accelerator name, or an inline [cluster.node.gpu] table."
+    )
+    gpus_per_node: int = Field(ge=1, description="Accelerators per server.")
     max_power_w: Number = Field(gt=0, description="Vendor maximum system input power [W].")
     host_idle_w: Number = Field(ge=0, description="Host draw with the accelerators idle [W].")
-    source: str = "defined in the scenario"
+    source: str = Field("defined in the scenario", description="Where the figures come from (datasheet, paper).")
 
     def spec(self) -> NodeSpec:
         gpu = gpu_catalog()[self.gpu] if isinstance(self.gpu, str) else self.gpu.spec()
@@ -180,7 +211,7 @@ class NodeModel(StrictModel):
 class ClusterSection(StrictModel):
     """[cluster]: the servers. Give `nodes`, or `gpus` (rounded up to whole nodes)."""
 
-    node: catalog_or_inline(Annotated[str, AfterValidator(_catalog_node)], NodeModel) = Field(
+    node: catalog_or_inline(NodeCatalogName, NodeModel) = Field(
         "dgx-h100", description="Catalog node name, or an inline [cluster.node] table."
     )
     nodes: int | None = Field(None, ge=1, description="Number of servers.")
@@ -490,11 +521,11 @@ def _catalog_transceiver(value: str) -> str:
 class LinkModel(StrictModel):
     """A link defined inline: bandwidth per direction (``inf`` for an ideal network) and latency per step."""
 
-    name: str = "inline link"
+    name: str = Field("inline link", description="Name shown in outputs.")
     bandwidth_bytes_per_s: float = Field(gt=0, description="Bandwidth per direction [byte/s]; inf allowed.")
     latency_s: Number = Field(0.0, ge=0, description="Latency of one message step [s].")
     energy_per_bit_j: Number = Field(0.0, ge=0, description="Traffic-dependent energy [J/bit].")
-    source: str = "defined in the scenario"
+    source: str = Field("defined in the scenario", description="Where the figures come from (datasheet, paper).")
 
     @field_serializer("bandwidth_bytes_per_s", when_used="json")
     def _inf_as_text(self, value: float) -> float | str:
@@ -647,8 +678,8 @@ class TrainingJobSpec(StrictModel):
     """[[jobs]]: a training job. Work from `flop`, or 6 x parameters x tokens; speed from
     `achieved_flop_per_s_per_gpu` (measured) or `mfu` x the accelerator's peak."""
 
-    name: str = Field(min_length=1)
-    kind: Literal["training"] = "training"
+    name: str = Field(min_length=1, description="Job name, unique in the scenario; names its row in jobs.parquet.")
+    kind: Literal["training"] = Field("training", description="Kind of job.")
     gpus: int = Field(ge=1, description="Accelerators the job runs on.")
     submit_at: DurationS = Field(0.0, description="Simulated time at which the job is submitted.")
     parameters: Number | None = Field(None, gt=0, description="Model parameters N.")
@@ -664,6 +695,13 @@ class TrainingJobSpec(StrictModel):
     )
     exposed_communication_fraction: Number = Field(
         0.0, ge=0, lt=1, description="Share of each iteration spent in communication not hidden behind compute."
+    )
+    slack: DurationS | None = Field(
+        None, description="How much later than submit + its run time the job may finish (deferrable by a shifting policy)."
+    )
+    deadline: DurationS | None = Field(None, description="Latest finish, as simulated time (instead of slack).")
+    interruptible: bool = Field(
+        False, description="Whether a shifting policy may suspend the job (a checkpoint is written first) and resume it."
     )
     mode: Literal["reproduce", "predict"] = Field(
         "reproduce",
@@ -710,6 +748,8 @@ class TrainingJobSpec(StrictModel):
                 raise ValueError("give exactly one of `achieved_flop_per_s_per_gpu` or `mfu`")
             if self.compute_efficiency is not None or self.parallel is not None:
                 raise ValueError("`compute_efficiency` and `parallel` belong to mode = 'predict'")
+        if self.slack is not None and self.deadline is not None:
+            raise ValueError("give `slack` or `deadline`, not both")
         if self.gpu_hours_x_tdp and self.measured_power_w_per_gpu is not None:
             raise ValueError("give at most one of `gpu_hours_x_tdp` or `measured_power_w_per_gpu`: each replaces the power model")
         return self
@@ -747,21 +787,21 @@ def _catalog_llm(value: object) -> object:
 class LlmModelSpec(StrictModel):
     """[services.model]: a decoder-only transformer defined inline (shapes as in llm_models.toml)."""
 
-    name: str = "inline model"
-    n_layers: int = Field(ge=1)
-    hidden_size: int = Field(ge=1)
-    n_heads: int = Field(ge=1)
+    name: str = Field("inline model", description="Name shown in outputs.")
+    n_layers: int = Field(ge=1, description="Transformer layers.")
+    hidden_size: int = Field(ge=1, description="Model (embedding) width.")
+    n_heads: int = Field(ge=1, description="Attention (query) heads.")
     n_kv_heads: int | None = Field(None, ge=1, description="Key/value heads (default: n_heads, no GQA).")
     head_dim: int | None = Field(None, ge=1, description="Default hidden_size / n_heads.")
-    ffn_hidden_size: int = Field(ge=1)
-    gated_ffn: bool = True
-    vocab_size: int = Field(ge=1)
-    tied_embeddings: bool = False
-    learned_position_tokens: int = Field(0, ge=0)
-    n_experts: int = Field(1, ge=1)
-    n_active_experts: int = Field(1, ge=1)
-    max_context_tokens: int = Field(ge=2)
-    source: str = "defined in the scenario"
+    ffn_hidden_size: int = Field(ge=1, description="Inner width of the feed-forward block (of one expert).")
+    gated_ffn: bool = Field(True, description="Gated feed-forward (SwiGLU: three weight matrices) rather than two.")
+    vocab_size: int = Field(ge=1, description="Vocabulary size (tokens).")
+    tied_embeddings: bool = Field(False, description="Output projection shares the input embedding's weights.")
+    learned_position_tokens: int = Field(0, ge=0, description="Rows of a learned position embedding (0: none, e.g. RoPE).")
+    n_experts: int = Field(1, ge=1, description="Feed-forward experts per layer (1: dense model).")
+    n_active_experts: int = Field(1, ge=1, description="Experts each token goes through (mixture of experts).")
+    max_context_tokens: int = Field(ge=2, description="Context window: prompt + output tokens of one sequence.")
+    source: str = Field("defined in the scenario", description="Where the shapes come from (paper, model card).")
 
     def architecture(self):
         from sim.catalog.llm_models import LlmArchitecture
@@ -804,16 +844,20 @@ class LengthSpec(StrictModel):
     fixed {tokens}, uniform {low, high}, lognormal {median_tokens, sigma, max_tokens}, geometric
     {mean_tokens}, empirical {values, weights}."""
 
-    distribution: Literal["fixed", "uniform", "lognormal", "geometric", "empirical"]
-    tokens: int | None = Field(None, ge=0)
-    low: int | None = Field(None, ge=0)
-    high: int | None = Field(None, ge=0)
-    median_tokens: Number | None = Field(None, gt=0)
-    sigma: Number | None = Field(None, ge=0)
-    max_tokens: int | None = Field(None, ge=1)
-    mean_tokens: Number | None = Field(None, ge=1)
-    values: list[Annotated[int, Field(ge=0)]] | None = Field(None, min_length=1)
-    weights: list[Annotated[Number, Field(ge=0)]] | None = None
+    distribution: Literal["fixed", "uniform", "lognormal", "geometric", "empirical"] = Field(
+        description="Shape of the token counts; each takes the keys below that name it."
+    )
+    tokens: int | None = Field(None, ge=0, description="fixed: the count of every request.")
+    low: int | None = Field(None, ge=0, description="uniform: smallest count.")
+    high: int | None = Field(None, ge=0, description="uniform: largest count.")
+    median_tokens: Number | None = Field(None, gt=0, description="lognormal: median count.")
+    sigma: Number | None = Field(None, ge=0, description="lognormal: standard deviation of the log of the count.")
+    max_tokens: int | None = Field(None, ge=1, description="lognormal: truncation; counts above it are drawn again (optional).")
+    mean_tokens: Number | None = Field(None, ge=1, description="geometric: mean count.")
+    values: list[Annotated[int, Field(ge=0)]] | None = Field(None, min_length=1, description="empirical: the counts drawn from.")
+    weights: list[Annotated[Number, Field(ge=0)]] | None = Field(
+        None, description="empirical: relative weight of each value (default: equal)."
+    )
 
     _KEYS: ClassVar[dict[str, tuple[set[str], set[str]]]] = {
         "fixed": ({"tokens"}, set()),
@@ -869,7 +913,8 @@ class LengthSpec(StrictModel):
         return None
 
 
-Length = Annotated[LengthSpec, BeforeValidator(_length_shorthand)]
+# The JSON Schema says what a user may write: a count (fixed) or the table.
+Length = Annotated[LengthSpec, BeforeValidator(_length_shorthand, json_schema_input_type=Union[Annotated[int, Field(ge=0)], LengthSpec])]
 
 ARRIVAL_PROCESSES = ("poisson", "diurnal", "rate_file", "trace")
 
@@ -884,7 +929,9 @@ class ArrivalsSpec(StrictModel):
     shifted so that its first request arrives at the service's start.
     """
 
-    process: Literal["poisson", "diurnal", "rate_file", "trace"] = "poisson"
+    process: Literal["poisson", "diurnal", "rate_file", "trace"] = Field(
+        "poisson", description="Arrival process; each takes the keys below that name it."
+    )
     rate_per_s: Number | None = Field(None, ge=0, description="Requests per second (diurnal: the weekly mean).")
     daily_amplitude: Number | None = Field(None, ge=0, le=1, description="Relative daily swing (default 0.5).")
     peak_hour_local: Number | None = Field(None, ge=0, lt=24, description="Local hour of the daily peak (default 14).")
@@ -928,9 +975,11 @@ class EfficiencySpec(StrictModel):
     """[services.efficiency]: fractions of the datasheet peaks the serving stack reaches
     (defaults and sources in sim/physics/roofline.py: ServingEfficiency)."""
 
-    compute: Number = Field(0.50, gt=0, le=1)
-    memory_bandwidth: Number = Field(0.70, gt=0, le=1)
-    hbm_usable_fraction: Number = Field(0.90, gt=0, le=1)
+    compute: Number = Field(0.50, gt=0, le=1, description="Achieved / peak tensor throughput (prefill).")
+    memory_bandwidth: Number = Field(0.70, gt=0, le=1, description="Achieved / peak HBM bandwidth (decode).")
+    hbm_usable_fraction: Number = Field(
+        0.90, gt=0, le=1, description="Share of HBM the serving stack can use for weights and KV cache."
+    )
 
 
 class StepTimesSpec(StrictModel):
@@ -957,7 +1006,7 @@ class ServiceSpec(StrictModel):
     the start of the run and gives them back when its last request is done.
     """
 
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, description="Service name, unique; names its rows in requests.parquet.")
     model: catalog_or_inline(Annotated[str, AfterValidator(_catalog_llm)], LlmModelSpec) = Field(
         description="Catalog name (sim/catalog/llm_models.toml) or an inline [services.model] table."
     )
@@ -965,7 +1014,7 @@ class ServiceSpec(StrictModel):
         "bf16", description="Weights and KV cache: one name for both, or a table {weights, kv_cache}."
     )
     tensor_parallel: int = Field(1, ge=1, description="GPUs per replica (Megatron tensor parallelism, one node).")
-    replicas: int = Field(1, ge=1)
+    replicas: int = Field(1, ge=1, description="Model replicas serving the requests.")
     # vLLM's default max_num_seqs is 256 (vllm EngineArgs).
     max_batch: int = Field(256, ge=1, description="Sequences in a replica's running batch.")
     max_prefill_tokens: int | None = Field(
@@ -974,14 +1023,14 @@ class ServiceSpec(StrictModel):
     router: Annotated[str, AfterValidator(_known_router)] = Field(
         "join_shortest_queue", description="How requests are spread over replicas (sim/policies/routing)."
     )
-    arrivals: ArrivalsSpec
+    arrivals: ArrivalsSpec = Field(description="When requests arrive ([services.arrivals]).")
     prompt_tokens: Length | None = Field(None, description="Prompt lengths (not with a trace: it gives them).")
     output_tokens: Length | None = Field(None, description="Output lengths (not with a trace).")
     duration: DurationS | None = Field(
         None, description="Arrival window from the start of the run (default: scenario.duration, or the trace's span)."
     )
-    slo: SloSpec = SloSpec()
-    efficiency: EfficiencySpec = EfficiencySpec()
+    slo: SloSpec = Field(SloSpec(), description="Latency targets ([services.slo]).")
+    efficiency: EfficiencySpec = Field(EfficiencySpec(), description="Fractions of the datasheet peaks reached.")
     step_times: StepTimesSpec | None = Field(None, description="Measured step times instead of the roofline.")
     start_at: DurationS = Field(
         0.0, ge=0, description="When the service asks for its nodes and opens its arrivals, from the start of the "
@@ -1046,28 +1095,37 @@ class OutputSection(StrictModel):
     )
 
 
+# ------------------------------------------------------------------------------- queue, policies
+# Their tables live in their own modules (they use the base types above).
+from sim.config.policies import CompareSection, PoliciesSection  # noqa: E402
+from sim.config.queue import QueueSection  # noqa: E402
+
+
 # ----------------------------------------------------------------------------------------- the run
 class Scenario(StrictModel):
     """A whole scenario file."""
 
-    scenario: ScenarioSection = ScenarioSection()
-    cluster: ClusterSection
-    facility: FacilitySection = FacilitySection()
-    weather: WeatherSection | None = None
-    grid: GridSection = GridSection()
+    scenario: ScenarioSection = Field(ScenarioSection(), description="Identity, seed and calendar of the run.")
+    cluster: ClusterSection = Field(description="The servers.")
+    facility: FacilitySection = Field(FacilitySection(), description="How IT power becomes facility power.")
+    weather: WeatherSection | None = Field(None, description="Outdoor weather for the cooling plant (none: no weather).")
+    grid: GridSection = Field(GridSection(), description="The electricity: carbon intensity, and its other signals.")
     # Opt-in: a scenario without [network] / [storage] models neither (published figures that this
     # reproduces count the servers only); an empty table brings the defaults.
-    network: NetworkSection | None = None
-    storage: StorageSection | None = None
-    embodied: EmbodiedSection = EmbodiedSection()
-    cost: CostSection = CostSection()
-    jobs: list[TrainingJobSpec] = Field(default_factory=list)
-    services: list[ServiceSpec] = Field(default_factory=list)
-    output: OutputSection = OutputSection()
+    network: NetworkSection | None = Field(None, description="The network fabric (none: not modelled).")
+    storage: StorageSection | None = Field(None, description="The storage tier (none: not modelled).")
+    embodied: EmbodiedSection = Field(EmbodiedSection(), description="Embodied carbon of the hardware.")
+    cost: CostSection = Field(CostSection(), description="Prices of energy and hardware.")
+    jobs: list[TrainingJobSpec] = Field(default_factory=list, description="Training jobs, one table each.")
+    services: list[ServiceSpec] = Field(default_factory=list, description="Inference services, one table each.")
+    queue: QueueSection = Field(QueueSection(), description="How waiting jobs are ordered and started.")
+    policies: PoliciesSection = Field(PoliciesSection(), description="Scheduling and power policies of the run.")
+    compare: CompareSection | None = Field(None, description="Policies to compare against this run (`python -m sim compare`).")
+    output: OutputSection = Field(OutputSection(), description="Time-series resolution.")
 
     @model_validator(mode="after")
     def _jobs_fit(self) -> "Scenario":
-        names = [job.name for job in self.jobs]
+        names = [job.name for job in self.jobs] + [job.name for job in self.queue.jobs]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"job names must be unique; repeated: {', '.join(duplicates)}")

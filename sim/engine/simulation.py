@@ -28,6 +28,18 @@ from sim.physics.fixed_pue import FixedPue
 from sim.timeseries.series import to_epoch_s
 from sim.units import J_PER_KWH, S_PER_H
 from sim.workloads.training import TrainingJob
+from sim.engine.policy_wiring import (
+    build_run_policies,
+    carbon_integrals,
+    routed,
+    check_unique_names,
+    policy_job_columns,
+    queue_job_base_columns,
+    queue_job_training_columns,
+    queue_summary,
+)
+from sim.workloads.batch import BatchJob
+from sim.workloads.job_trace import queue_job_specs
 
 
 def resolved_scenario_json(scenario: Scenario) -> str:
@@ -62,8 +74,10 @@ class RunResult:
 class Simulation:
     """One run of one scenario. `run()` may stream the time series to `timeseries_path`."""
 
-    def __init__(self, scenario: Scenario):
+    def __init__(self, scenario: Scenario, full_duration: bool = False):
+        """`full_duration`: run to scenario.duration even when all jobs are done (comparisons over one horizon)."""
         self.scenario = scenario
+        self.full_duration = full_duration
         self.start = scenario.scenario.start
         self.start_epoch_s = to_epoch_s(self.start)
         self.warnings: list[str] = []
@@ -98,13 +112,19 @@ class Simulation:
                                               functools.partial(self.meter.set_signal, key), self._horizon(source)))
         # Outdoor weather, hour by hour, for the cooling plant (and the ambient columns): a SimPy process.
         self.weather = attach_weather(self.env, self.meter, self.facility, scenario, self.start_epoch_s)
-        self.cluster = Cluster(self.env, self.meter, scenario.cluster.node_spec(), scenario.cluster.node_count)
+        node = scenario.cluster.node_spec()
+        # Policies (sim/policies/) and the queued jobs, drawn up front on their own stream ("job-generator").
+        self.policies = build_run_policies(scenario, self.grid, self.streams, self.start_epoch_s, node.gpu.tdp_w)
+        queued_specs = queue_job_specs(scenario, self.streams, node.gpu.peak_flop_per_s)
+        check_unique_names([spec.name for spec in scenario.jobs] + [spec.name for spec in queued_specs])
+        self.cluster = Cluster(self.env, self.meter, node, scenario.cluster.node_count, policies=self.policies)
         self.fabric = build_fabric(scenario.network, self.meter, self.cluster)
         self.storage = build_storage(scenario.storage, self.meter, self.cluster)
         self.jobs = [
             TrainingJob(self.env, self.cluster, spec, fabric=self.fabric, storage=self.storage, streams=self.streams)
             for spec in scenario.jobs
         ]
+        self.queued_jobs = [BatchJob(self.env, self.cluster, spec) for spec in queued_specs]
         self.services = self._build_services()
 
     def _build_services(self) -> list:
@@ -121,7 +141,7 @@ class Simulation:
         self.request_log = RequestLog(self.start, parquet_metadata(self.scenario),
                                       tuple(spec.name for spec in self.scenario.services))
         services = []
-        for spec in self.scenario.services:
+        for spec in (routed(s, self.policies) for s in self.scenario.services):
             window_s = spec.duration if spec.duration is not None else self.scenario.scenario.duration
             if spec.fidelity == "flow":
                 services.append(FlowService(self.env, self.cluster, self.meter, spec, self.streams,
@@ -137,7 +157,7 @@ class Simulation:
         otherwise at the end of a file (a run without either lasts as long as its files) or at once."""
         if self.scenario.scenario.duration is not None:
             return self.start_epoch_s + self.scenario.scenario.duration
-        if self.scenario.jobs or self.scenario.services:
+        if self.scenario.jobs or self.scenario.services or not self.scenario.queue.empty:
             return None
         return source.series.end_epoch_s if isinstance(source, FileSource) else self.start_epoch_s
 
@@ -153,7 +173,7 @@ class Simulation:
             from sim.output.job_log import JobLog
 
             # a finished job's row is final once the output row of its end is emitted (hourly matching included)
-            job_log = JobLog(jobs_path, self._jobs_table(0.0, []).schema, self.jobs,
+            job_log = JobLog(jobs_path, self._jobs_table(0.0, []).schema, [*self.jobs, *self.queued_jobs],
                              lambda jobs, end_s: self._jobs_table(end_s, jobs))
             self.recorder.add_provider((), job_log.due)
         request_level = [s for s in self.services if s.spec.fidelity == "request"]
@@ -161,12 +181,17 @@ class Simulation:
             self.request_log.open(requests_path)
         env = self.env
         until = None
-        if self.jobs or self.services:
-            until = env.all_of([job.process for job in self.jobs] + [s.process for s in self.services])
+        processes = [job.process for job in self.jobs] + [job.process for job in self.queued_jobs]
+        processes += [s.process for s in self.services]
+        if processes:
+            until = env.all_of(processes)
         if self.scenario.scenario.duration is not None:
             limit = env.timeout(self.scenario.scenario.duration)
-            until = limit if until is None else env.any_of([until, limit])
+            until = limit if (until is None or self.full_duration) else env.any_of([until, limit])
         env.run(until=until)
+        if self.full_duration:
+            while env.peek() <= env.now:  # what else happens at the horizon instant (a job ending on it)
+                env.step()
         end_s = env.now
         for source in self.grid.all().values():
             warning = source.end_warning(self.start_epoch_s, self.start_epoch_s + end_s)
@@ -197,7 +222,7 @@ class Simulation:
         if self.services:
             summary["services"] = [
                 {**service.summary(end_s),
-                 **self._footprint_columns(service.name, service.plan.nodes * service.held_s(end_s))}
+                 **self._footprint_columns(service.name, service.held_node_s(end_s))}
                 for service in self.services
             ]
             if request_level and requests_path is None:
@@ -211,9 +236,29 @@ class Simulation:
 
     # ---------------------------------------------------------------- results
     def _job_rows(self, end_s: float, jobs: list | None = None) -> list[dict]:
+        if jobs is not None:                         # some jobs (streamed as they finish): no cache
+            return self._compute_job_rows(end_s, jobs)
+        cached = getattr(self, "_rows_cache", None)  # the jobs table and the summary ask for the same rows
+        if cached is not None and cached[0] == end_s:
+            return cached[1]
+        rows = self._compute_job_rows(end_s)
+        self._rows_cache = (end_s, rows)
+        return rows
+
+    def _compute_job_rows(self, end_s: float, jobs: list | None = None) -> list[dict]:
+        """Rows of `jobs` (default: every training job, then every queued job), in that order."""
         owners = self.meter.owner_totals()
+        chosen = [*self.jobs, *self.queued_jobs] if jobs is None else list(jobs)
+        queued = {id(job) for job in self.queued_jobs}
         rows = []
-        for job in (self.jobs if jobs is None else jobs):
+        for job in chosen:
+            if id(job) in queued:
+                rows.append({
+                    **queue_job_base_columns(job, owners, end_s, self._instant),
+                    **queue_job_training_columns(job, owners, end_s),
+                    **self._footprint_columns(job.spec.name, job.state.nodes * job.state.holding_s(end_s)),
+                })
+                continue
             job.settle(end_s)
             st = job.state
             totals = owners.get(job.spec.name)
@@ -243,6 +288,9 @@ class Simulation:
                 **self._footprint_columns(job.spec.name, job.allocated_node_s(end_s)),
             })
             rows[-1].update(job.result_columns(end_s, network_kwh=channel_kwh[2], storage_kwh=channel_kwh[3]))
+        integrals = carbon_integrals(self.grid, self.start_epoch_s, end_s)
+        for row, job in zip(rows, chosen):
+            row.update(policy_job_columns(job, owners, integrals, end_s, self._instant))
         return rows
 
     def _footprint_columns(self, owner: str, allocated_node_s: float) -> dict:
@@ -268,8 +316,10 @@ class Simulation:
                 arrays[column.name] = pa.array(micros, type=pa.int64()).cast(pa.timestamp("us", tz="UTC"))
             elif column.name in ("job", "kind", "status", "mode"):
                 arrays[column.name] = pa.array(values, type=pa.string())
-            elif column.name in ("gpus", "nodes", "failures", "checkpoints"):
+            elif column.name in ("gpus", "nodes", "failures", "checkpoints", "suspensions"):
                 arrays[column.name] = pa.array(values, type=pa.int64())
+            elif column.unit == "bool":
+                arrays[column.name] = pa.array(values, type=pa.bool_())
             else:
                 arrays[column.name] = pa.array(values, type=pa.float64())
         return pa.table(arrays).replace_schema_metadata(parquet_metadata(self.scenario))
@@ -311,6 +361,7 @@ class Simulation:
             "network": fabric_summary(self.fabric),
             "storage": storage_summary(self.storage),
             "failures": sum(row["failures"] for row in job_rows),
+            "queue": queue_summary(job_rows, self.policies),
             "jobs": [
                 {k: (v.isoformat().replace("+00:00", "Z") if hasattr(v, "isoformat") else v) for k, v in row.items()}
                 for row in job_rows

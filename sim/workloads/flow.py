@@ -335,6 +335,10 @@ class FlowService:
             return 0.0
         return (self.finished_at_s if self.finished_at_s is not None else end_s) - self.started_at_s
 
+    def held_node_s(self, end_s: float) -> float:
+        """Node-seconds the service held [node x s]."""
+        return self.plan.nodes * self.held_s(end_s)
+
     def summary(self, end_s: float) -> dict:
         """The service's section of summary.json (the request-level keys, from the flow's distributions)."""
         spec, plan, mix = self.spec, self.plan, self.mix

@@ -33,6 +33,17 @@ steps (model resident); the hosts of the service's nodes follow the same activit
 GPU), spare GPUs and their host share idle. The energy of a stretch follows from two numbers per
 replica, its busy and tensor-core time (`ContinuousBatchingReplica.busy_compute_s`).
 
+Autoscaling (policies.autoscaling = "target_utilisation", sim/policies/autoscaling/): `replicas` is then
+the most the service may run (and what it starts with). Every `interval` the policy sees the busy share
+of the serving replicas and recommends a count. Scaling in, the service stops routing to the replicas it
+retires (draining); once a draining replica is empty it is parked (model unloaded: its GPUs idle), and a
+node whose replicas are all parked goes back to the cluster, where jobs may use it or the idle policy
+put it to sleep. Scaling out, it takes draining replicas back at once, then parked ones: on a node it
+still holds, or on a node it asks the cluster for again (before any job, but it waits for one to free);
+a replica serves only after `warm_up` (weights loading, at the replica-idle draw). Changes happen only at
+the autoscaler's instants, which are outside events for the service's run-ahead, so every stretch keeps
+one power and the accounting stays exact.
+
 Attribution (`requests.parquet`, energy_j and carbon_g): a request's direct energy is its share of the
 GPU energy of the steps it was in (prefill shared by prompt tokens, decode steps equally per sequence).
 In each output interval, the service's facility energy (its GPUs busy and idle, spare GPUs, hosts, and
@@ -62,7 +73,7 @@ from sim.config.schema import ServiceSpec
 from sim.engine.meter import Meter
 from sim.engine.streams import RandomStreams
 from sim.errors import DataFileError
-from sim.facility.cluster import Cluster
+from sim.facility.cluster import Cluster, NodeGroup
 from sim.output.request_log import RequestLog
 from sim.physics.inference_power import (
     MEMORY_BOUND_ACTIVITY,
@@ -462,6 +473,13 @@ class InferenceService:
             raise ValueError(f"service {self.name}: the cluster has no {plan.nodes} free nodes")
         self.group = cluster.take(plan.gpus, owner=self.name)
         self.group.set_power(env.now, self.gpu_constant_w, self.host_constant_w)
+        self._node_s_closed = 0.0            # node-seconds held, up to _nodes_since_s
+        self._nodes_since_s = env.now
+        self.scaler = None
+        policies = getattr(cluster, "policies", None)
+        if policies is not None and policies.names.get("autoscaling", "fixed") != "fixed":
+            self.scaler = ReplicaScaler(self, policies.autoscaling, policies.autoscale_interval_s,
+                                        policies.autoscale_warm_up_s)
         self.process = env.process(self._run())
 
     # ---- the process ------------------------------------------------------------------------------
@@ -596,7 +614,7 @@ class InferenceService:
         if self._chunk_rejected[i]:
             self._rejected_rows.append((k, t_s, prompt, output))
             return
-        r = self.router.choose(self, prompt, output)
+        r = self.router.choose(self, prompt, output) if self.scaler is None else self.scaler.choose(prompt, output)
         replica = self.replicas[r]
         before = replica.next_change_at_s()
         replica.arrive(Request(k, t_s, prompt, output))
@@ -605,12 +623,16 @@ class InferenceService:
             heapq.heappush(self._heap, (after, r))
         self.outstanding_requests[r] += 1
         self.outstanding_tokens[r] += prompt + output
+        if self.scaler is not None:
+            self.scaler.count_in_flight(t_s, self._outstanding)
         self._outstanding += 1
 
     def _complete(self, c: CompletedRequest, r: int) -> None:
         self._pending.append(c, r)
         self.outstanding_requests[r] -= 1
         self.outstanding_tokens[r] -= c.prompt_tokens + c.output_tokens
+        if self.scaler is not None:
+            self.scaler.count_in_flight(c.finish_s, self._outstanding)
         self._outstanding -= 1
 
     # ---- intervals: attribution and per-interval statistics -------------------------------------------
@@ -737,6 +759,15 @@ class InferenceService:
         """How long the service held its nodes [s]."""
         return (self.finished_at_s if self.finished_at_s is not None else end_s) - self.started_at_s
 
+    def held_node_s(self, end_s: float) -> float:
+        """Node-seconds the service held [node x s] (its node count changes under autoscaling)."""
+        until = self.finished_at_s if self.finished_at_s is not None else end_s
+        return self._node_s_closed + self.group.nodes * max(until - self._nodes_since_s, 0.0)
+
+    def _nodes_changing(self, now_s: float) -> None:
+        self._node_s_closed += self.group.nodes * (now_s - self._nodes_since_s)
+        self._nodes_since_s = now_s
+
     def summary(self, end_s: float) -> dict:
         """The service's section of summary.json (after `finish_log` and the log's close)."""
         spec, plan, st = self.spec, self.plan, self.stats
@@ -775,6 +806,7 @@ class InferenceService:
             "output_tokens": output_total,
             "output_tokens_per_s": output_total / simulated_s if simulated_s > 0 else None,
             "replica_busy_fraction": busy_s / (spec.replicas * simulated_s) if simulated_s > 0 else None,
+            "autoscaling": self.scaler.summary(end_s) if self.scaler is not None else None,
             **{f"ttft_p{p:g}_s": at["ttft_s"][p] for p in (50.0, 90.0, 99.0)},
             **{f"latency_p{p:g}_s": at["latency_s"][p] for p in (50.0, 90.0, 99.0)},
             **{f"tpot_p{p:g}_s": at["tpot_s"][p] for p in (50.0, 90.0, 99.0)},
@@ -813,6 +845,199 @@ class RequestStats:
             if target is not None:
                 met &= ~(np.asarray(columns[key]) > target)   # a request with no second token has no TPOT to miss
         self.slo_met += int(met.sum())
+
+
+# ---------------------------------------------------------------------------------------- autoscaling
+ACTIVE, WARMING, DRAINING, PARKED = "active", "warming", "draining", "parked"
+
+
+class _Loads:
+    """The router's view of the serving replicas only (index i of the view = replica active[i])."""
+
+    __slots__ = ("outstanding_requests", "outstanding_tokens")
+
+    def __init__(self, requests: list[int], tokens: list[int]):
+        self.outstanding_requests = requests
+        self.outstanding_tokens = tokens
+
+
+class ReplicaScaler:
+    """Drives a service's replicas from an autoscaling policy (rules in the module docstring)."""
+
+    def __init__(self, service: "InferenceService", policy, interval_s: float, warm_up_s: float):
+        from sim.policies.autoscaling import ServiceLoad
+
+        self.service = service
+        self.policy = policy
+        self.interval_s = interval_s
+        self.warm_up_s = warm_up_s
+        self._load_type = ServiceLoad
+        spec = service.spec
+        self.per_node = service.plan.node.gpus_per_node // spec.tensor_parallel
+        self.state = [ACTIVE] * spec.replicas
+        self.node_held = [True] * service.plan.nodes
+        self.router_name = spec.router
+        self.active: list[int] = []
+        self.router = None
+        self._refresh_router()
+        self._busy_seen = [0.0] * spec.replicas
+        self.metric = getattr(policy, "metric", "busy")
+        self._in_flight_integral = 0.0     # requests in flight x s, up to _in_flight_t
+        self._in_flight_t = service.env.now
+        self._in_flight_seen = 0.0
+        self._resident_s = 0.0          # replica-seconds resident (active, warming, draining)
+        self._resident_since_s = service.env.now
+        self.scale_outs = self.scale_ins = 0
+        self.nodes_released = self.nodes_taken = 0
+        self.history: list[tuple[float, int]] = [(service.env.now, spec.replicas)]
+        service.env.process(self._run())
+
+    # ---- routing -----------------------------------------------------------------------------------
+    def _refresh_router(self) -> None:
+        self.active = [r for r, st in enumerate(self.state) if st == ACTIVE]
+        if self.active:
+            self.router = make_router(self.router_name, len(self.active))
+
+    def choose(self, prompt: int, output: int) -> int:
+        s, active = self.service, self.active
+        if not active:  # cannot happen: min_replicas >= 1 keeps one serving (0: the first warming serves)
+            raise RuntimeError(f"service {s.name}: no replica serves")
+        loads = _Loads([s.outstanding_requests[r] for r in active], [s.outstanding_tokens[r] for r in active])
+        return active[self.router.choose(loads, prompt, output)]
+
+    def count_in_flight(self, t_s: float, in_flight: int) -> None:
+        """The service's requests in flight were `in_flight` since the last change, until `t_s`."""
+        self._in_flight_integral += in_flight * (t_s - self._in_flight_t)
+        self._in_flight_t = t_s
+
+    # ---- power -------------------------------------------------------------------------------------
+    def resident(self) -> int:
+        return sum(1 for st in self.state if st != PARKED)
+
+    def _reprice(self) -> None:
+        """The service's constant draw from the replicas resident and the nodes held (as in __init__)."""
+        s = self.service
+        plan, spec = s.plan, s.spec
+        tp, gpn, gpu = spec.tensor_parallel, plan.node.gpus_per_node, plan.node.gpu
+        resident, nodes = self.resident(), s.group.nodes
+        s.gpu_constant_w = resident * tp * replica_idle_power_w(gpu) + (nodes * gpn - resident * tp) * gpu_power_w(gpu, 0.0)
+        host_range_w = plan.node.host_max_w - plan.node.host_idle_w
+        s.host_constant_w = nodes * plan.node.host_idle_w + resident * (tp / gpn) * host_range_w * REPLICA_IDLE_ACTIVITY
+
+    def _resident_changing(self, now_s: float) -> None:
+        self._resident_s += self.resident() * (now_s - self._resident_since_s)
+        self._resident_since_s = now_s
+
+    # ---- the process -------------------------------------------------------------------------------
+    def _run(self):
+        s, env = self.service, self.service.env
+        last_s = env.now
+        while not s.done:
+            yield env.timeout(self.interval_s)
+            if s.done:
+                return
+            now = env.now
+            serving = [r for r, st in enumerate(self.state) if st in (ACTIVE, DRAINING)]
+            busy_now = [s.replicas[r].busy_compute_s(now)[0] for r in range(len(self.state))]
+            used = sum(busy_now[r] - self._busy_seen[r] for r in serving)
+            self._busy_seen = busy_now
+            if self.metric == "concurrency":  # mean requests in flight per serving replica
+                self.count_in_flight(now, s._outstanding)
+                in_flight = self._in_flight_integral - self._in_flight_seen
+                self._in_flight_seen = self._in_flight_integral
+                utilisation = in_flight / (len(serving) * (now - last_s)) if serving else 0.0
+            else:                              # busy share of the serving replicas
+                utilisation = min(used / (len(serving) * (now - last_s)), 1.0) if serving else 0.0
+            last_s = now
+            current = sum(1 for st in self.state if st in (ACTIVE, WARMING))
+            load = self._load_type(utilisation=utilisation, replicas=current,
+                                   serving=sum(1 for st in self.state if st == ACTIVE))
+            wanted = min(max(self.policy.desired_replicas(now, load), 1), len(self.state))
+            self._resident_changing(now)
+            if wanted > current:
+                self._scale_out(wanted - current)
+            elif wanted < current:
+                self._scale_in(current - wanted)
+            self._park_drained()
+            self._release_empty_nodes()
+            self._refresh_router()
+            self._reprice()
+            self.history.append((now, sum(1 for st in self.state if st in (ACTIVE, WARMING))))
+
+    def _scale_out(self, k: int) -> None:
+        self.scale_outs += 1
+        for r, st in enumerate(self.state):  # draining replicas still hold their model: back at once
+            if k and st == DRAINING:
+                self.state[r] = ACTIVE
+                k -= 1
+        for prefer_held in (True, False):
+            for r, st in enumerate(self.state):
+                if k and st == PARKED and self.node_held[r // self.per_node] == prefer_held:
+                    self.state[r] = WARMING
+                    k -= 1
+                    self.service.env.process(self._warm(r))
+
+    def _warm(self, r: int):
+        s, env = self.service, self.service.env
+        node = r // self.per_node
+        if not self.node_held[node]:
+            self.node_held[node] = True    # claimed now, so that no other replica asks for it again
+            yield s.cluster.request(s.plan.node.gpus_per_node)
+            s.cluster.take(s.plan.node.gpus_per_node, owner=s.name)  # its loads stay at zero: the service group draws
+            s._nodes_changing(env.now)
+            s.group.nodes += 1
+            self.nodes_taken += 1
+            self._resident_changing(env.now)
+            self._reprice()
+        yield env.timeout(self.warm_up_s)
+        if self.state[r] == WARMING:
+            self.state[r] = ACTIVE
+            self._refresh_router()
+
+    def _scale_in(self, k: int) -> None:
+        self.scale_ins += 1
+        s = self.service
+        warming = [r for r, st in enumerate(self.state) if st == WARMING]
+        for r in reversed(warming):   # not serving yet: parked again at once
+            if k:
+                self.state[r] = PARKED
+                k -= 1
+        # retire the least loaded first, from the last nodes first (so that whole nodes empty); one stays
+        active = sorted((r for r, st in enumerate(self.state) if st == ACTIVE),
+                        key=lambda r: (s.outstanding_requests[r], -r))
+        for r in active[:min(k, len(active) - 1)]:
+            self.state[r] = DRAINING
+
+    def _park_drained(self) -> None:
+        s = self.service
+        for r, st in enumerate(self.state):
+            if st == DRAINING and s.outstanding_requests[r] == 0 and s.replicas[r].is_idle:
+                self.state[r] = PARKED
+
+    def _release_empty_nodes(self) -> None:
+        s, env = self.service, self.service.env
+        for node, held in enumerate(self.node_held):
+            replicas = range(node * self.per_node, min((node + 1) * self.per_node, len(self.state)))
+            if held and all(self.state[r] == PARKED for r in replicas):
+                self.node_held[node] = False
+                s._nodes_changing(env.now)
+                s.group.nodes -= 1
+                part = NodeGroup(s.meter, s.plan.node, 1, 0, s.name)
+                s.cluster.release(part)
+                self.nodes_released += 1
+
+    def summary(self, end_s: float) -> dict:
+        resident_s = self._resident_s + self.resident() * (end_s - self._resident_since_s)
+        span_s = end_s - self.service.started_at_s
+        return {
+            "policy": self.policy.name,
+            "mean_resident_replicas": resident_s / span_s if span_s > 0 else None,
+            "scale_outs": self.scale_outs,
+            "scale_ins": self.scale_ins,
+            "nodes_released": self.nodes_released,
+            "nodes_taken_back": self.nodes_taken,
+            "replicas_at_end": sum(1 for st in self.state if st in (ACTIVE, WARMING)),
+        }
 
 
 # ------------------------------------------------------------------------------ per-interval columns

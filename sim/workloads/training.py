@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import simpy
 
@@ -34,6 +34,8 @@ from sim.engine.cyclic import CyclicPower, SwitchPower
 from sim.engine.meter import Load
 from sim.engine.profiles import ConstantPower, PeriodicPower
 from sim.facility.cluster import Cluster, NodeGroup
+from sim.facility.tickets import Ticket
+from sim.physics.dvfs import DvfsModel, clock_ratio_for_cap, gpu_power_at_clock_w
 from sim.physics.collectives import (
     AlphaBeta,
     BatchShape,
@@ -51,6 +53,7 @@ from sim.physics.power import (
     TRAINING_ACTIVITY,
     TRAINING_COMPUTE,
     PhaseActivity,
+    host_power_w,
     scale_to_measured_system_power,
     tdp_arithmetic_power_w,
 )
@@ -64,6 +67,8 @@ from sim.physics.reliability import (
 from sim.physics.storage import checkpoint_size_bytes
 from sim.units import BITS_PER_BYTE, S_PER_H
 from sim.workloads.checkpointing import CheckpointSchedule, Ledger
+
+_SUSPEND = "suspend"  # the cause of the interrupt by which a shifting policy suspends a job
 
 # While a synchronous checkpoint is written the accelerators wait (device-to-host copies run on the
 # copy engines, not the SMs) and the host moves the state out through its CPUs and NICs. No published
@@ -273,6 +278,12 @@ class TrainingJob:
         storage=None,
         streams=None,
     ):
+        self._planned_clock = 1.0
+        self._clock_log: list[tuple[float, float]] = []  # (instant, clock ratio) at each change
+        # suspension by a shifting policy (sim/facility/shifting.py): the job's side of the handshake
+        self.done = env.event()
+        self.running = False
+        self._resume: simpy.Event | None = None
         self.env = env
         self.cluster = cluster
         self.spec = spec
@@ -309,6 +320,19 @@ class TrainingJob:
         self._borrowed_at_s: list[float] = []
         self._storage_load: Load | None = None
         self._network_load: Load | None = None
+        runtime_s = self.state.iterations * plan.iteration_s
+        if spec.deadline is not None:
+            deadline_s = spec.deadline
+        elif spec.slack is not None:
+            deadline_s = spec.submit_at + runtime_s + spec.slack
+        else:
+            deadline_s = math.inf
+        # Its claim on the cluster, for the scheduling and shifting policies (run time without failures;
+        # no power cap: not modelled for detailed training jobs).
+        self.ticket = Ticket(name=spec.name, gpus=spec.gpus, nodes=self.state.nodes, submitted_at_s=spec.submit_at,
+                             runtime_s=runtime_s, deadline_at_s=deadline_s, kind="training", job=self,
+                             interruptible=spec.interruptible,
+                             it_power_at_cap_w=None if self._uncappable else self.it_power_at_cap_w)
         self.process = env.process(self._run())
 
     # ------------------------------------------------------------------ planning
@@ -325,10 +349,138 @@ class TrainingJob:
     def _plan(self) -> IterationPlan:
         peak = self.cluster.node.gpu.peak_flop_per_s
         if self.spec.mode == "predict":
-            return predict_plan(self.spec, self.shape, peak, self._links())
-        if self._reproduced is None:  # a measured throughput does not change
-            self._reproduced = reproduce_plan(self.spec, peak)
-        return self._reproduced
+            plan = predict_plan(self.spec, self.shape, peak, self._links())
+        else:
+            if self._reproduced is None:  # a measured throughput does not change
+                self._reproduced = reproduce_plan(self.spec, peak)
+            plan = self._reproduced
+        # Under a GPU power cap the compute phase runs at the capped clock (tensor-core work: time ~ 1 /
+        # clock, sim/physics/dvfs.py); communication waits on the network, not on the clock.
+        clock = self._planned_clock = self.clock_ratio()
+        return plan if clock == 1.0 else replace(plan, compute_s=plan.compute_s / clock)
+
+    # ------------------------------------------------------------------ power caps (sim/policies/power/)
+    @property
+    def _uncappable(self) -> bool:
+        """Reproduction modes replace the power model by a published figure: a cap has nothing to act on."""
+        return self.spec.gpu_hours_x_tdp or self.spec.measured_power_w_per_gpu is not None
+
+    def clock_ratio(self) -> float:
+        """GPU clock / full clock of the compute phase under the cluster's current cap (1 without one)."""
+        cap_w = getattr(self.cluster, "gpu_cap_w", None)
+        if cap_w is None or self._uncappable:
+            return 1.0
+        gpu = self.cluster.node.gpu
+        return clock_ratio_for_cap(cap_w, gpu.idle_w, gpu.dynamic_range_w * TRAINING_ACTIVITY, self._dvfs())
+
+    def _dvfs(self) -> DvfsModel:
+        policies = getattr(self.cluster, "policies", None)
+        return DvfsModel(min_clock_ratio=policies.min_clock_ratio if policies is not None else 0.5)
+
+    def it_power_at_cap_w(self, cap_w: float | None) -> float:
+        """IT power of the job's nodes and spares while computing under `cap_w` [W] (for power budgets)."""
+        node, gpu = self.cluster.node, self.cluster.node.gpu
+        dynamic_w = gpu.dynamic_range_w * TRAINING_ACTIVITY
+        full_w = gpu.idle_w + dynamic_w
+        floor_w = gpu_power_at_clock_w(gpu.idle_w, dynamic_w, self._dvfs().min_clock_ratio)
+        per_gpu_w = full_w if cap_w is None else min(max(cap_w, floor_w), full_w)
+        spares = self.failure.spare_nodes if self.failure is not None else 0
+        spare_gpus = self.nodes * node.gpus_per_node - self.gpus
+        return (self.gpus * per_gpu_w + spare_gpus * gpu.idle_w + self.nodes * host_power_w(node, TRAINING_ACTIVITY)
+                + spares * node.idle_power_w)
+
+    def on_gpu_cap_changed(self, cap_w: float | None) -> None:
+        """The power policy changed the cap: re-plan the stretch under way if the clock changes."""
+        if self._in_stretch and not self._interrupted and self.clock_ratio() != self._planned_clock:
+            self._interrupted = True
+            self.process.interrupt("gpu cap changed")
+
+    # ------------------------------------------------------------------ suspension (shifting policies)
+    @property
+    def finished(self) -> bool:
+        return self.state.finished_at_s is not None
+
+    def suspend(self) -> None:
+        """Stop training: a checkpoint is written, then the nodes go back (re-planned like a failure)."""
+        if self._in_stretch and not self._interrupted:
+            self._interrupted = True
+            self.process.interrupt(_SUSPEND)
+
+    def resume(self) -> None:
+        if self._resume is not None and not self._resume.triggered:
+            self._resume.succeed()
+
+    def _take_nodes(self, spares: int) -> tuple[NodeGroup, NodeGroup]:
+        """After the request fired: the working group and the group of spares (idle)."""
+        group = self.cluster.take(self.spec.gpus, owner=self.name)
+        # Spare nodes and nodes in repair, all idle; it grows when a free node of the cluster is borrowed.
+        self._spare_group = spare_group = self.cluster.take(0, owner=self.name, nodes=spares)
+        if spares:
+            spare_group.set_phase(self.env.now, IDLE)
+        if self.fabric is not None and self.spec.mode == "predict":
+            self.fabric.join(self, self.env.now)
+        self.running = True
+        return group, spare_group
+
+    def _give_back(self, group: NodeGroup, spare_group: NodeGroup) -> None:
+        now = self.env.now
+        self.running = False
+        if self.fabric is not None and self.spec.mode == "predict":
+            self.fabric.leave(self, now)
+        for load in (self._storage_load, self._network_load):
+            if load is not None:
+                load.set_power_w(now, 0.0)
+        self.cluster.release(group)
+        if spare_group.nodes:
+            self.cluster.release(spare_group)
+
+    def _suspend(self, group: NodeGroup, spare_group: NodeGroup, ledger: Ledger, spares: int):
+        """Generator: write a checkpoint now (synchronously, at the checkpoint-write draw), commit it, give
+        the nodes back, wait to be resumed, ask for nodes again, and read the checkpoint back. Returns the
+        new groups, the schedule from the end of the reload and the restart to draw until then. The
+        failure clock stops while the job holds no nodes; nodes in repair keep repairing."""
+        env, st, ticket = self.env, self.state, self.ticket
+        write_s = st.checkpoint_write_s if self.storage is not None else 0.0
+        group.set_power(env.now, *self._phase_power_w(group, CHECKPOINT_WRITE))
+        if self._storage_load is not None:
+            self._storage_load.set_power_w(env.now, self.storage.write_power_w())
+        if self._network_load is not None:
+            self._network_load.set_power_w(env.now, 0.0)
+        if write_s > 0:
+            yield env.timeout(write_s)
+        ledger.committed, ledger.since_commit_compute_s, ledger.pending = ledger.progress, 0.0, None
+        ledger.checkpoints += 1
+        ledger.paused_s += write_s
+        ledger.anchor_s = env.now
+        self._give_back(group, spare_group)
+        suspended_at_s = env.now
+        ticket.suspensions += 1
+        self._resume = env.event()
+        yield self._resume
+        self._resume = None
+        ticket.suspended_s += env.now - suspended_at_s
+        yield self.cluster.request((self.nodes + spares) * self.cluster.node.gpus_per_node, ticket)
+        group, spare_group = self._take_nodes(spares)
+        reload_s = 0.0
+        if self.storage is not None and ledger.committed > 0:
+            reload_s = self.storage.read_time_s(st.checkpoint_bytes)
+        ledger.restart(env.now + reload_s)
+        return group, spare_group, self._schedule(env.now + reload_s), (env.now, 0.0, reload_s)
+
+    def _note_clock(self, now_s: float) -> None:
+        if not self._clock_log or self._clock_log[-1][1] != self._planned_clock:
+            self._clock_log.append((now_s, self._planned_clock))
+
+    def mean_clock_ratio(self, end_s: float) -> float:
+        """Time-mean clock ratio of the compute phase from the start to the end (or `end_s`)."""
+        st = self.state
+        if st.started_at_s is None or not self._clock_log:
+            return math.nan
+        stop_s = st.finished_at_s if st.finished_at_s is not None else end_s
+        points = [*self._clock_log, (stop_s, None)]
+        total = math.fsum((b[0] - a[0]) * a[1] for a, b in zip(points, points[1:]))
+        span_s = stop_s - self._clock_log[0][0]
+        return total / span_s if span_s > 0 else self._clock_log[-1][1]
 
     def _set_checkpointing(self, plan: IterationPlan) -> None:
         st, spec = self.state, self.spec
@@ -399,6 +551,11 @@ class TrainingJob:
             gpu_w, host_w = tdp_arithmetic_power_w(group.node.gpu, spec.gpus)
             return ConstantPower(gpu_w), ConstantPower(host_w)
         compute_gpu_w, compute_host_w = self._phase_power_w(group, TRAINING_COMPUTE)
+        clock = self._planned_clock
+        if clock < 1.0 and not self._uncappable:
+            gpu = group.node.gpu
+            capped_w = gpu_power_at_clock_w(gpu.idle_w, gpu.dynamic_range_w * TRAINING_ACTIVITY, clock, self._dvfs())
+            compute_gpu_w = group.gpus * capped_w + group.spare_gpus * gpu.idle_w
         if spec.measured_power_w_per_gpu is not None:
             # A measured average already contains whatever communication the job waited on.
             gpu_w, host_w = scale_to_measured_system_power(
@@ -408,6 +565,7 @@ class TrainingJob:
         if plan.exposed_communication_s == 0.0:
             return ConstantPower(compute_gpu_w), ConstantPower(compute_host_w)
         comm_gpu_w, comm_host_w = self._phase_power_w(group, EXPOSED_COMMUNICATION)
+        comm_gpu_w = min(comm_gpu_w, compute_gpu_w)  # a cap low enough binds the waiting GPUs too
         durations = (plan.compute_s, plan.exposed_communication_s)
         return (
             PeriodicPower(now_s, durations, (compute_gpu_w, comm_gpu_w)),
@@ -486,18 +644,13 @@ class TrainingJob:
         st.submitted_at_s = env.now
         spares = self.failure.spare_nodes if self.failure is not None else 0
         gpn = self.cluster.node.gpus_per_node
-        yield self.cluster.request((self.nodes + spares) * gpn)
-        group = self.cluster.take(spec.gpus, owner=self.name)
-        # Spare nodes and nodes in repair, all idle; it grows when a free node of the cluster is borrowed.
-        self._spare_group = spare_group = self.cluster.take(0, owner=self.name, nodes=spares)
-        if spares:
-            spare_group.set_phase(env.now, IDLE)
-        st.started_at_s = env.now
+        yield self.cluster.request((self.nodes + spares) * gpn, self.ticket)
         meter = self.cluster.meter
         if self.fabric is not None and spec.mode == "predict":
             if self.fabric.design.energy_per_bit_j > 0 and self.fabric.share is not None:
                 self._network_load = meter.load("network", self.name)
-            self.fabric.join(self, env.now)
+        group, spare_group = self._take_nodes(spares)
+        st.started_at_s = env.now
         if self.storage is not None and self.storage.powered:
             self._storage_load = meter.load("storage", self.name)
 
@@ -513,6 +666,8 @@ class TrainingJob:
             if not self.plans or self.plans[-1][1] != plan:
                 self.plans.append((env.now, plan))
             st.iteration_s = plan.iteration_s
+            self.ticket.remaining_runtime_s = (st.iterations - ledger.progress) * plan.iteration_s
+            self._note_clock(env.now)
             self._stretch = (schedule, plan)
             self._set_power(group, schedule, plan, env.now, restart)
             running_from_s = max(env.now, schedule.origin_s)
@@ -522,11 +677,13 @@ class TrainingJob:
             self._in_stretch, self._interrupted = True, False
             try:
                 yield env.timeout(max(min(finish_at, fail_at) - env.now, 0.0))
-            except simpy.Interrupt:
+            except simpy.Interrupt as interrupt:
                 self._in_stretch, self._interrupted = False, False
                 if env.now > running_from_s:  # failures strike while training, not while restarting
                     exposure_s -= env.now - running_from_s
                     ledger.advance(env.now, schedule, plan.iteration_s)
+                if interrupt.cause == _SUSPEND:
+                    group, spare_group, schedule, restart = yield from self._suspend(group, spare_group, ledger, spares)
                 continue
             self._in_stretch = False
             exposure_s -= env.now - running_from_s
@@ -551,14 +708,8 @@ class TrainingJob:
             exposure_s = self._draw_exposure()
 
         st.finished_at_s = env.now
-        if self.fabric is not None and spec.mode == "predict":
-            self.fabric.leave(self, env.now)
-        for load in (self._storage_load, self._network_load):
-            if load is not None:
-                load.set_power_w(env.now, 0.0)
-        self.cluster.release(group)
-        if spare_group.nodes:
-            self.cluster.release(spare_group)
+        self._give_back(group, spare_group)
+        self.done.succeed()
 
     def _borrow_node(self) -> bool:
         """Replace a failed node with a free node of the cluster, if one is free now."""
