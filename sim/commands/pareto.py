@@ -17,8 +17,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a sweep's results directory, or its points.parquet")
     parser.add_argument("--x", required=True, help="first objective (a column of points.parquet)")
     parser.add_argument("--y", required=True, help="second objective")
-    parser.add_argument("--x-goal", choices=("min", "max"), default="min")
-    parser.add_argument("--y-goal", choices=("min", "max"), default="min")
+    parser.add_argument("--x-goal", choices=("min", "max"), default="min", help="minimise (default) or maximise the x metric")
+    parser.add_argument("--y-goal", choices=("min", "max"), default="min", help="minimise (default) or maximise the y metric")
     parser.add_argument("--out", type=Path, default=None, help="where to write (default: beside points.parquet)")
 
 
