@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 
 from sim.timeseries.series import to_epoch_s
 
-ROWS_PER_ROW_GROUP = 65_536
+ROWS_PER_ROW_GROUP = 16_384
 US_PER_S = 1_000_000                     # microseconds per second (arrival_at is stored in microseconds)
 _STRING_COLUMNS = ("service", "status")
 _INT_COLUMNS = ("request_id", "replica", "prompt_tokens", "output_tokens")
@@ -68,8 +68,13 @@ class RequestLog:
         self._writer = pq.ParquetWriter(self.path, self.schema, compression="zstd")
 
     def add(self, columns: dict) -> None:
-        """Append rows: `columns` maps every column except arrival_at to a list or array (arrival_s gives it)."""
+        """Append rows: `columns` maps every column except arrival_at to a list or array (arrival_s gives it).
+        A large batch is converted a row group at a time, so that its Arrow copy stays small too."""
         n = len(columns["request_id"])
+        if n > ROWS_PER_ROW_GROUP:
+            for a in range(0, n, ROWS_PER_ROW_GROUP):
+                self.add({name: values[a:a + ROWS_PER_ROW_GROUP] for name, values in columns.items()})
+            return
         if n == 0:
             return
         arrays = []
