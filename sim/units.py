@@ -4,6 +4,7 @@ Inside the simulator everything is SI: seconds, watts, joules, bytes, FLOP, kilo
 Conversions happen at the edges (reading a scenario, writing outputs) through these names.
 """
 
+US_PER_S = 1_000_000  # microseconds per second: timestamps held as UTC epoch microseconds
 S_PER_MIN = 60.0
 S_PER_H = 3600.0
 S_PER_DAY = 86_400.0

@@ -20,7 +20,7 @@ from sim.errors import ScenarioError
 _MAX_VALUE_CHARS = 60
 
 
-def _show(value: Any) -> str:
+def show_value(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= _MAX_VALUE_CHARS else text[: _MAX_VALUE_CHARS - 3] + "..."
 
@@ -75,9 +75,9 @@ def format_validation_error(exc: ValidationError, where: str) -> list[str]:
         elif kind == "missing":
             text = f"{where}: {path}: required key is missing"
         else:
-            msg = _plain(error["msg"])
+            msg = plain_message(error["msg"])
             value = error.get("input")
-            shown = "" if isinstance(value, dict) else f" = {_show(value)}"
+            shown = "" if isinstance(value, dict) else f" = {show_value(value)}"
             text = f"{where}: {path}{shown}: {msg}"
         key = (path, text)
         if key not in seen:
@@ -86,7 +86,7 @@ def format_validation_error(exc: ValidationError, where: str) -> list[str]:
     return messages
 
 
-def _plain(msg: str) -> str:
+def plain_message(msg: str) -> str:
     """Pydantic's message in the user's words: no class names, 'expected ...' phrasing."""
     msg = msg.removeprefix("Value error, ")
     msg = re.sub(r"Input should be a valid dictionary or instance of \w+", "expected a table", msg)

@@ -26,7 +26,7 @@ from sim.facility.storage import build_storage, storage_summary
 from sim.output.recorder import TimeseriesRecorder
 from sim.physics.fixed_pue import FixedPue
 from sim.timeseries.series import to_epoch_s
-from sim.units import J_PER_KWH, S_PER_H
+from sim.units import J_PER_KWH, S_PER_H, US_PER_S
 from sim.workloads.training import TrainingJob
 from sim.engine.policy_wiring import (
     build_run_policies,
@@ -312,7 +312,7 @@ class Simulation:
         for column in JOB_COLUMNS:
             values = [row[column.name] for row in rows]
             if column.name.endswith("_at"):  # as UTC epoch microseconds: converting datetimes would import pandas
-                micros = [None if v is None else round(v.timestamp() * 1_000_000) for v in values]
+                micros = [None if v is None else round(v.timestamp() * US_PER_S) for v in values]
                 arrays[column.name] = pa.array(micros, type=pa.int64()).cast(pa.timestamp("us", tz="UTC"))
             elif column.name in ("job", "kind", "status", "mode"):
                 arrays[column.name] = pa.array(values, type=pa.string())

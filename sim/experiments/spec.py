@@ -56,7 +56,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from sim.config.loader import _plain, _show, read_toml, validate_scenario
+from sim.config.loader import plain_message, show_value, read_toml, validate_scenario
 from sim.config.schema import Scenario
 from sim.errors import ScenarioError
 
@@ -126,8 +126,8 @@ def _format_errors(exc: ValidationError, where: str) -> list[str]:
             text = f"{where}: {path}: required key is missing"
         else:
             value = error.get("input")
-            shown = "" if isinstance(value, dict) else f" = {_show(value)}"
-            text = f"{where}: {path}{shown}: {_plain(error['msg'])}"
+            shown = "" if isinstance(value, dict) else f" = {show_value(value)}"
+            text = f"{where}: {path}{shown}: {plain_message(error['msg'])}"
         if text not in messages:
             messages.append(text)
     return messages
@@ -348,7 +348,7 @@ def load_sweep(path: str | Path) -> SweepSpec:
     follow = []
     for key, source, toml_path in _flatten_leaves(model.follow, "follow"):
         if not isinstance(source, str) or not _valid_key(source):
-            problems.append(f"{where}: {toml_path} = {_show(source)}: expected the dotted name of another key, e.g. \"cluster.gpus\"")
+            problems.append(f"{where}: {toml_path} = {show_value(source)}: expected the dotted name of another key, e.g. \"cluster.gpus\"")
         else:
             follow.append((key, source))
     fixed = [(key, value) for key, value, _ in _flatten_leaves(model.set_, "set")]
@@ -372,7 +372,7 @@ def load_sweep(path: str | Path) -> SweepSpec:
     else:
         seeds = tuple(seeds_field)
         if not seeds or any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
-            problems.append(f"{where}: sweep.seeds = {_show(list(seeds))}: expected distinct seeds >= 0")
+            problems.append(f"{where}: sweep.seeds = {show_value(list(seeds))}: expected distinct seeds >= 0")
 
     size = math.prod(len(a) for a in axes) * max(len(seeds), 1)
     if size > MAX_POINTS:
@@ -468,7 +468,7 @@ def _flatten_axes(table: dict, prefix: str, problems: list[str]):
             values = _range_values(spec, where, problems)
             yield key, values, toml_path
         else:
-            problems.append(f"{where} = {_show(spec)}: expected a list of values, or a range "
+            problems.append(f"{where} = {show_value(spec)}: expected a list of values, or a range "
                             "{ start = ..., stop = ..., step = ... } (stop included)")
             yield key, None, toml_path
 
@@ -479,7 +479,7 @@ def _range_values(spec: dict, where: str, problems: list[str]) -> tuple | None:
     bad = False
     for name, value in (("start", start), ("stop", stop), ("step", step)):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            problems.append(f"{where}.{name} = {_show(value)}: expected a finite number")
+            problems.append(f"{where}.{name} = {show_value(value)}: expected a finite number")
             bad = True
     if bad:
         return None
@@ -520,7 +520,7 @@ def _segment_collisions(axis: Axis) -> list[str]:
         for position in axis.values:
             text = segment(key, position[k])
             if text in texts:
-                problems.append(f"{axis.toml_path}: values {_show(texts[text])} and {_show(position[k])} of {key} "
+                problems.append(f"{axis.toml_path}: values {show_value(texts[text])} and {show_value(position[k])} of {key} "
                                 "are repeated or give the same directory name")
             texts[text] = position[k]
     return problems
@@ -555,9 +555,9 @@ def _set(data: dict, parts: KeyPath, value: Any, merge: bool, label: str) -> Non
                 node[key] = [] if isinstance(parts[i + 1], int) else {}
             node = node[key]
         else:
-            raise ScenarioError(f"{label}: {'.'.join(map(str, parts[:i]))} is {_show(node)}, not a table")
+            raise ScenarioError(f"{label}: {'.'.join(map(str, parts[:i]))} is {show_value(node)}, not a table")
         if not isinstance(node, (dict, list)):
-            raise ScenarioError(f"{label}: {here} is {_show(node)} in the base scenario, not a table")
+            raise ScenarioError(f"{label}: {here} is {show_value(node)} in the base scenario, not a table")
     last = parts[-1]
     if isinstance(node, list):
         if not isinstance(last, int) or last >= len(node):

@@ -14,9 +14,8 @@ from typing import Callable
 
 from sim.engine.meter import CARBON, IT_CHANNELS, BinRecord, EnergySignal
 from sim.timeseries.series import to_epoch_s
-from sim.units import J_PER_KWH
+from sim.units import J_PER_KWH, US_PER_S
 
-US_PER_S = 1_000_000  # microseconds per second: timestamps are held as UTC epoch microseconds (cheap to make)
 
 # Columns that are not additive over rows (rates, ratios, means): never summed into totals.
 _NOT_ADDITIVE_SUFFIXES = ("_per_kwh", "_per_mwh", "_c", "_pct")

@@ -22,9 +22,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.timeseries.series import to_epoch_s
+from sim.units import US_PER_S
 
 ROWS_PER_ROW_GROUP = 16_384
-US_PER_S = 1_000_000                     # microseconds per second (arrival_at is stored in microseconds)
 _STRING_COLUMNS = ("service", "status")
 _INT_COLUMNS = ("request_id", "replica", "prompt_tokens", "output_tokens")
 # Histogram of the first pass: log-spaced edges from 1 us to 1e9 s, plus everything below and above.

@@ -150,16 +150,10 @@ AIR_COOLED_CHILLER_LEGACY = ElectricChillerCurves(
 )
 # The same air-cooled curves with the 3.5 reference COP of the air-cooled heat-recovery chiller in EnergyPlus
 # tst/EnergyPlus/unit/PlantChillers.unit.cc: a current air-cooled machine.
-AIR_COOLED_CHILLER = ElectricChillerCurves(
+AIR_COOLED_CHILLER = replace(
+    AIR_COOLED_CHILLER_LEGACY,
     name="air-cooled, EnergyPlus PlantChillers unit test",
     reference_cop=3.5,
-    design_condenser_inlet_c=35.0,
-    temperature_rise_coefficient=2.778,
-    design_chilled_water_outlet_c=6.67,
-    capacity_ratio_coefficients=(0.9949, -0.045954, -0.0013543),
-    power_ratio_coefficients=(2.333, -1.975, 0.6121),
-    full_load_ratio_coefficients=(0.03303, 0.6852, 0.2818),
-    min_part_load_ratio=0.15,
     source="EnergyPlus tst/EnergyPlus/unit/PlantChillers.unit.cc (air-cooled Chiller:Electric, COP 3.5)",
 )
 # Water-cooled Chiller:Electric of EnergyPlus tst/EnergyPlus/unit/ChillerElectric.unit.cc ("Big Chiller":
