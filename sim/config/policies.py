@@ -106,7 +106,7 @@ class TargetUtilisationParams(StrictModel):
         16.0, gt=0, description="Target requests in flight per replica (metric = 'concurrency'; Knative's default is 100)."
     )
     min_replicas: int = Field(1, ge=0, description="Fewest replicas the service scales down to.")
-    max_replicas: int | None = Field(None, ge=1, description="Most replicas it scales up to (default: no limit but the free nodes).")
+    max_replicas: int | None = Field(None, ge=1, description="Most replicas it scales up to (default: no upper limit).")
     warm_up: DurationS = Field(120.0, description="Time from the decision to a replica serving.")
     interval: DurationS = Field(60.0, gt=0, description="How often the autoscaler looks at the load.")
     scale_down_delay: DurationS = Field(
