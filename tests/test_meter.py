@@ -146,7 +146,7 @@ class AffinePlant:
         from sim.engine.meter import FacilityDraw
 
         return FacilityDraw(cooling_w=0.1 * it_power_w, power_loss_w=0.02 * it_power_w, misc_w=50.0,
-                            water_l_per_s=1e-6 * it_power_w, parts_w=(("fans", 0.1 * it_power_w),))
+                            water_l_per_s=1e-6 * it_power_w, parts_w=(0.1 * it_power_w,))
 
 
 def reference_integrals(events, end_s, bin_s):
@@ -272,3 +272,74 @@ def test_an_unchanged_power_still_moves_the_meter_to_now():
     load.set_power_w(25.0, 100.0)     # no change of power: the meter still reaches 25 s (two bins closed)
     assert meter.now_s == 25.0
     assert meter.owner_total("x").channel_energy_j[0] == pytest.approx(2500.0)
+
+
+class WeatherPlant:
+    """Cooling that follows the outdoor dry bulb: 1 % of IT per degree above 0 C, and a 20 W fan per degree."""
+
+    part_names = ("fans",)
+
+    def draw(self, it_power_w, weather=None):
+        from sim.engine.meter import FacilityDraw
+
+        ambient_c = 0.0 if weather is None else weather.dry_bulb_c
+        fan_w = 20.0 * max(ambient_c, 0.0)
+        return FacilityDraw(cooling_w=0.01 * max(ambient_c, 0.0) * it_power_w + fan_w, power_loss_w=0.0,
+                            parts_w=(fan_w,))
+
+
+class Step:
+    def __init__(self, dry_bulb_c):
+        self.dry_bulb_c = dry_bulb_c
+        self.wet_bulb_c = dry_bulb_c - 3.0
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    steps=st.lists(st.tuples(st.floats(0.0, 200.0), st.floats(-10.0, 40.0)), min_size=1, max_size=12),
+    loads=st.lists(st.tuples(st.floats(0.0, 200.0), st.floats(0.0, 5000.0)), max_size=12),
+    bin_s=st.sampled_from([7.0, 30.0, 3600.0]),
+)
+def test_scheduled_weather_equals_weather_set_at_each_step(steps, loads, bin_s):
+    """A weather schedule handed over once gives the same bins as setting each step when it starts."""
+    starts = sorted({round(t, 3) for t, _ in steps})
+    values = [Step(c) for _, c in steps[: len(starts)]]
+    end_s = 210.0
+
+    def run(scheduled: bool):
+        bins = Bins()
+        meter = Meter(bin_s, WeatherPlant(), bins, intensity_g_per_kwh=300.0)
+        load = meter.load("gpu", "job")
+        events = [(t, 1, p) for t, p in loads]
+        if scheduled:
+            meter.schedule_weather(0.0, starts, values)
+        else:
+            events += [(t, 0, step) for t, step in zip(starts, values)]
+        for t, kind, what in sorted(events, key=lambda e: (e[0], e[1])):
+            if kind == 0:
+                meter.set_weather(t, what, what.dry_bulb_c, what.wet_bulb_c)
+            else:
+                load.set_power_w(t, what)
+        meter.finish(end_s)
+        return bins, meter
+
+    (by_step, a), (scheduled, b) = run(False), run(True)
+    assert len(by_step) == len(scheduled)
+    for x, y in zip(by_step, scheduled):
+        assert (x.start_s, x.end_s) == (y.start_s, y.end_s)
+        assert y.cooling_energy_j == pytest.approx(x.cooling_energy_j, rel=1e-12, abs=1e-9)
+        assert y.part_energy_j["fans"] == pytest.approx(x.part_energy_j["fans"], rel=1e-12, abs=1e-9)
+        assert y.ambient_time_integral == pytest.approx(x.ambient_time_integral, rel=1e-12, abs=1e-9, nan_ok=True)
+        assert y.carbon_g == pytest.approx(x.carbon_g, rel=1e-12, abs=1e-12)
+    assert b.weather_steps_applied == len(starts)
+
+
+def test_a_new_weather_schedule_applies_the_step_in_force_now():
+    bins = Bins()
+    meter = Meter(10.0, WeatherPlant(), bins)
+    meter.load("gpu", "job").set_power_w(0.0, 100.0)
+    meter.schedule_weather(0.0, [0.0, 5.0], [Step(10.0), Step(20.0)])
+    meter.schedule_weather(8.0, [6.0, 12.0], [Step(30.0), Step(40.0)])   # 30 C holds from 8 s
+    meter.finish(20.0)
+    assert bins[0].ambient_time_integral == pytest.approx(10.0 * 5 + 20.0 * 3 + 30.0 * 2)
+    assert bins[1].ambient_time_integral == pytest.approx(30.0 * 2 + 40.0 * 8)

@@ -55,7 +55,7 @@ class FacilityDraw(NamedTuple):
     power_loss_w: float
     misc_w: float = 0.0
     water_l_per_s: float = 0.0
-    parts_w: tuple[tuple[str, float], ...] = ()
+    parts_w: tuple[float, ...] = ()   # cooling power of each part [W], in the order of the model's `part_names`
 
 
 class FacilityModel(Protocol):
@@ -223,7 +223,7 @@ class Meter:
         self._since_s = 0.0
         self._rates_valid = False
         self._it_w = self._facility_w = self._cooling_w = self._loss_w = self._misc_w = self._water_l_per_s = 0.0
-        self._parts_w: tuple[tuple[str, float], ...] = ()
+        self._parts_w: tuple[float, ...] = ()
         self._fac_per_it = self._water_per_it = 0.0   # facility W and water L/s per IT W
         # Running totals from the start of the run (integrated up to _since_s):
         self._facility_j = 0.0          # facility energy [J]
@@ -240,8 +240,18 @@ class Meter:
         self._bin_start_s = 0.0
         self._bin_end_s = self.bin_s
         self._part_names = tuple(facility.part_names)
+        # A facility model whose draw ignores the weather (fixed_pue) keeps its cached draw across weather steps.
+        self._weather_dependent = bool(getattr(facility, "weather_dependent", True))
         self._reset_bin()
         self.finished = False
+        # Weather known ahead (`schedule_weather`): its steps are applied as `advance` crosses them, like bin
+        # edges, so an hourly weather year costs no SimPy event per step.
+        self._wx_starts_s: list[float] = []
+        self._wx_steps: list = []
+        self._wx_index = 0
+        self._wx_next_s = math.inf
+        self.weather_steps_applied = 0
+        self._next_edge_s = self._bin_end_s   # the earlier of the open bin's end and the next weather step
 
     # ----------------------------------------------------------------- loads
     def load(self, channel: str, owner: str) -> Load:
@@ -378,11 +388,57 @@ class Meter:
         """Integrate up to `now_s`, then hand the facility model its new weather (outdoor dry and wet bulb [C])."""
         self.advance(now_s)
         self._integrate(self.now_s)
+        self._take_weather(weather, ambient_c, wet_bulb_c)
+
+    def _take_weather(self, weather: object, ambient_c: float, wet_bulb_c: float) -> None:
         self.weather = weather
         self.ambient_c = float(ambient_c)
         self.wet_bulb_c = float(wet_bulb_c)
-        self._draw = None
-        self._rates_valid = False
+        if self._weather_dependent:
+            self._draw = None
+            self._rates_valid = False
+        self.weather_steps_applied += 1
+
+    def schedule_weather(self, now_s: float, starts_s: list[float], steps: list) -> None:
+        """From `now_s` on, the weather is `steps[i]` from `starts_s[i]` [s, ascending] to the next start.
+
+        Each step carries `dry_bulb_c` and `wet_bulb_c` [C] and is what the facility model's `draw` gets. The
+        step in force at `now_s` (the last one starting by then) is applied now; later ones are applied as the
+        meter's time crosses their starts. A new schedule replaces what is left of the previous one.
+        """
+        self.advance(now_s)
+        index = 0
+        while index < len(starts_s) and starts_s[index] <= self.now_s:
+            index += 1
+        if index > 0:
+            step = steps[index - 1]
+            self._integrate(self.now_s)
+            self._take_weather(step, step.dry_bulb_c, step.wet_bulb_c)
+        self._wx_starts_s, self._wx_steps, self._wx_index = starts_s, steps, index
+        self._wx_next_s = starts_s[index] if index < len(starts_s) else math.inf
+        self._next_edge_s = min(self._bin_end_s, self._wx_next_s)
+
+    def _apply_scheduled_weather(self) -> None:
+        # Once per weather step (8,760 times a year), so written out rather than through set_weather.
+        at_s = self._wx_next_s
+        if at_s > self._since_s:
+            self._integrate(at_s)
+        if at_s > self.now_s:
+            self.now_s = at_s
+        index = self._wx_index
+        step = self._wx_steps[index]
+        self.weather = step
+        self.ambient_c = step.dry_bulb_c
+        self.wet_bulb_c = step.wet_bulb_c
+        if self._weather_dependent:
+            self._draw = None
+            self._rates_valid = False
+        self.weather_steps_applied += 1
+        index += 1
+        self._wx_index = index
+        starts_s = self._wx_starts_s
+        self._wx_next_s = starts_s[index] if index < len(starts_s) else math.inf
+        self._next_edge_s = self._bin_end_s if self._bin_end_s < self._wx_next_s else self._wx_next_s
 
     # ------------------------------------------------------------ integration
     @property
@@ -408,9 +464,23 @@ class Meter:
             if t_s < self.now_s - 1e-9 * max(1.0, abs(self.now_s)):
                 raise ValueError(f"meter cannot go back in time: {t_s} < {self.now_s}")
             return
-        while t_s >= self._bin_end_s:
-            self._close_bin(self._bin_end_s)
+        if t_s >= self._next_edge_s:
+            self._cross_edges(t_s)
         self.now_s = t_s
+
+    def _cross_edges(self, t_s: float) -> None:
+        """Close every bin that ends by `t_s` and apply every scheduled weather step that starts by then, in
+        time order (a bin that ends where a step starts is closed first: the step holds from there on)."""
+        while True:
+            bin_end_s, weather_s = self._bin_end_s, self._wx_next_s
+            if weather_s < bin_end_s:
+                if t_s < weather_s:
+                    break
+                self._apply_scheduled_weather()
+            else:
+                if t_s < bin_end_s:
+                    break
+                self._close_bin(bin_end_s)
 
     def _update_rates(self) -> None:
         """The constant rates of the stretch since `_since_s` (constant loads only; see `_integrate`)."""
@@ -515,10 +585,10 @@ class Meter:
         elif facility_j > 0:
             self._credit_unattributed(facility_j, water_l)
 
-    def _add_parts(self, parts_w: tuple[tuple[str, float], ...], dt_s: float) -> None:
+    def _add_parts(self, parts_w: tuple[float, ...], dt_s: float) -> None:
         parts = self._bin_parts_j
-        for name, part_w in parts_w:
-            parts[name] = parts.get(name, 0.0) + part_w * dt_s
+        for i, part_w in enumerate(parts_w):
+            parts[i] += part_w * dt_s
 
     def _credit_unattributed(self, facility_j: float, water_l: float) -> None:
         """Overhead drawn while no IT load draws power (the signals are constant over the stretch: it is cut)."""
@@ -611,7 +681,7 @@ class Meter:
         self._bin_channel_j = [0.0] * len(IT_CHANNELS)
         self._bin_cooling_j = self._bin_loss_j = self._bin_misc_j = self._bin_water_l = 0.0
         self._bin_ambient = self._bin_wet_bulb = 0.0
-        self._bin_parts_j = {name: 0.0 for name in self._part_names}
+        self._bin_parts_j = [0.0] * len(self._part_names)
         self._bin_signal_energy = [0.0] * len(self.signals)
         self._bin_signal_time = [0.0] * len(self.signals)
 
@@ -623,7 +693,7 @@ class Meter:
             start_s=self._bin_start_s, end_s=end_s,
             channel_energy_j=self._bin_channel_j, cooling_energy_j=self._bin_cooling_j,
             power_loss_energy_j=self._bin_loss_j, misc_energy_j=self._bin_misc_j, water_l=self._bin_water_l,
-            ambient_time_integral=self._bin_ambient, part_energy_j=self._bin_parts_j,
+            ambient_time_integral=self._bin_ambient, part_energy_j=dict(zip(self._part_names, self._bin_parts_j)),
             signal_energy_integral=dict(zip(self._signal_keys, self._bin_signal_energy)),
             signal_time_integral=dict(zip(self._signal_keys, self._bin_signal_time)),
             wet_bulb_time_integral=self._bin_wet_bulb,
@@ -632,6 +702,7 @@ class Meter:
         self._bin_index += 1
         self._bin_start_s = end_s
         self._bin_end_s = (self._bin_index + 1) * self.bin_s
+        self._next_edge_s = min(self._bin_end_s, self._wx_next_s)
         self._reset_bin()
         self.on_bin(record)
 

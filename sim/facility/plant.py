@@ -7,9 +7,10 @@ The "cooling plant as a SimPy process that reacts to IT heat load and weather" i
   that IT heat load and outdoor state (`sim.physics.cooling`, evaluated by its fast scalar path `ScalarPlant`).
   The meter calls it again whenever the IT heat changes (a job starts, ends, changes phase profile) or the
   weather does, so the plant follows both, and integrates the result exactly between changes.
-- `WeatherDriver` is a SimPy process that wakes at every weather step (hourly for EPW files and the built-in
-  climates, each file's own step otherwise) and hands the new outdoor state to the meter with
-  `meter.set_weather(now, step, dry_bulb_c, wet_bulb_c)`. The weather is produced in long blocks; for each
+- `WeatherDriver` is a SimPy process that hands the meter the weather steps (hourly for EPW files and the
+  built-in climates, each file's own step otherwise) a block at a time with `meter.schedule_weather`; the meter
+  applies each step as its time crosses the step's start, as it closes output bins, so a step costs no SimPy
+  event. The weather is produced in long blocks; for each
   block the weather-only terms of the plant (economiser shares, chiller capacity at the condenser temperature,
   evaporated share) are computed at once with numpy, so that a draw costs only the IT-dependent arithmetic.
 
@@ -100,8 +101,7 @@ class PlantFacility:
         power = self._plant.power(it_power_w, weather.terms)
         parts_w = self._pick(power)
         # positional: FacilityDraw(cooling_w, power_loss_w, misc_w, water_l_per_s, parts_w)
-        return FacilityDraw(sum(parts_w), power[_UPS] + power[_PDU], power[_MISC], power[_WATER],
-                            tuple(zip(self.part_names, parts_w)))
+        return FacilityDraw(sum(parts_w), power[_UPS] + power[_PDU], power[_MISC], power[_WATER], parts_w)
 
     def describe(self) -> dict:
         spec = self.spec
@@ -217,9 +217,10 @@ def weather_source(section: WeatherSection) -> WeatherSource:
 
 
 class WeatherDriver:
-    """SimPy process: at every weather step, `meter.set_weather(now, step, dry_bulb_c, wet_bulb_c)`.
+    """SimPy process that hands the meter the weather a block at a time (`meter.schedule_weather`): the meter
+    applies each step as its time crosses the step's start, and the driver wakes at each block's end for the next.
 
-    The first step is applied at construction (time 0), so the facility has weather before any load draws. The
+    The first block is scheduled at construction (time 0), so the facility has weather before any load draws. The
     driver stops at `until_epoch_s` (None: it runs as long as the simulation does). A file that ends before the
     run is refused: at construction when the run's end is known, else when the run reaches the file's end.
     """
@@ -236,11 +237,12 @@ class WeatherDriver:
         if until_epoch_s is not None:
             source.check_covers(until_epoch_s)
         self._steps_of = getattr(facility, "weather_steps", None)
-        self.steps_applied = 0
         self._block_s = FIRST_WEATHER_BLOCK_S if until_epoch_s is None else MAX_WEATHER_BLOCK_S
         first = self._block(start_epoch_s)
         if first is not None:
-            self._apply(0.0, first[1][0])
+            # The first block is scheduled at construction (time 0): the facility has weather before any
+            # load draws. Its driver process then wakes once at the end of each block.
+            meter.schedule_weather(0.0, *first[:2])
         self.process = env.process(self._run(first))
 
     def _block(self, a_s: float) -> tuple[list[float], list[WeatherStep], float] | None:
@@ -261,32 +263,26 @@ class WeatherDriver:
         starts_s = (weather.dry_bulb_c.edges_epoch_s - self.start_epoch_s).tolist()
         return starts_s, steps, b_s
 
-    def _apply(self, now_s: float, step: WeatherStep) -> None:
-        self.meter.set_weather(now_s, step, step.dry_bulb_c, step.wet_bulb_c)
-        self.steps_applied += 1
+    @property
+    def steps_applied(self) -> int:
+        """Weather steps the meter has applied so far."""
+        return self.meter.weather_steps_applied
 
     def _run(self, block):
+        # One event per block, not per step: the meter applies the block's steps itself as its time crosses
+        # them (`Meter.schedule_weather`), which is what makes an hourly weather year cheap.
         env = self.env
-        timeout = env.timeout
-        set_weather = self.meter.set_weather
-        index = 1  # the first step was applied at construction
         while block is not None:
-            starts_s, steps, b_s = block
-            for i in range(index, len(starts_s)):
-                now_s = env.now
-                if starts_s[i] > now_s:
-                    yield timeout(starts_s[i] - now_s)
-                step = steps[i]
-                set_weather(env.now, step, step.dry_bulb_c, step.wet_bulb_c)
-                self.steps_applied += 1
-            index = 0
+            b_s = block[2]
+            wait_s = b_s - self.start_epoch_s - env.now
+            if wait_s > 0:
+                yield env.timeout(wait_s)
             if b_s >= self.source.end_epoch_s:
                 # A file that ends: the run may not outlast it.
-                wait_s = b_s - self.start_epoch_s - env.now
-                if wait_s > 0:
-                    yield timeout(wait_s)
                 self.source.check_covers(self.start_epoch_s + env.now + 1.0)
             block = self._block(b_s)
+            if block is not None:
+                self.meter.schedule_weather(env.now, *block[:2])
 
 
 def weather_section(scenario: Scenario) -> WeatherSection | None:

@@ -65,6 +65,7 @@ class TimeseriesRecorder:
     ):
         self.start = start
         self.part_names = part_names
+        self._part_columns = tuple((name, f"cooling_{name}_kwh") for name in part_names)
         self.signals = signals
         self._providers: list[tuple[tuple[str, ...], Callable[[float, float], dict]]] = []
         self._columns: dict[str, list] = {name: [] for name in self.column_names}
@@ -146,8 +147,9 @@ class TimeseriesRecorder:
             row[signal.rate_column] = rate
             row[signal.amount_column] = energy_integral * signal.amount_per_rate_kwh
         row["water_l"] = b.water_l
-        for name in self.part_names:
-            row[f"cooling_{name}_kwh"] = b.part_energy_j.get(name, 0.0) / J_PER_KWH
+        parts_j = b.part_energy_j
+        for name, column in self._part_columns:
+            row[column] = parts_j.get(name, 0.0) / J_PER_KWH
         return row
 
     def _fold_totals(self) -> None:

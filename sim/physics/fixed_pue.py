@@ -24,6 +24,7 @@ class FixedPue:
     # On-site water per kWh of IT energy [L/kWh]: WUE as defined by The Green Grid (White Paper #35, 2011,
     # "Water Usage Effectiveness"): annual site water / IT energy. 0 unless the scenario states one.
     wue_l_per_kwh: float = 0.0
+    weather_dependent = False  # the draw does not depend on the weather (the meter keeps it across steps)
 
     def __post_init__(self) -> None:
         if self.wue_l_per_kwh < 0.0:
