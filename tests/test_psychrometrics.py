@@ -136,3 +136,26 @@ def test_agrees_with_psychrolib_where_installed():
     ref = np.array([psychrolib.GetTWetBulbFromRelHum(a, b / psy.PERCENT_PER_FRACTION, c) for a, b, c in zip(t, rh, p)])
     away_from_seam = np.abs(ref) > 1.0  # see test_wet_bulb_lies_between_dew_point_and_dry_bulb
     assert np.max(np.abs(ours - ref)[away_from_seam]) < 0.01
+
+
+def _bisection_wet_bulb_c(t, w, p, steps=60):
+    """The plain bisection on [-100 C, t] that the faster solve must agree with (the reference method)."""
+    lo, hi = np.full(t.shape, -100.0), t.copy()
+    for _ in range(steps):
+        mid = 0.5 * (lo + hi)
+        too_wet = psy.humidity_ratio_from_wet_bulb(t, mid, p) > w
+        hi, lo = np.where(too_wet, mid, hi), np.where(too_wet, lo, mid)
+    return 0.5 * (lo + hi)
+
+
+def test_wet_bulb_solve_finds_the_root_bisection_finds_even_where_eqs_33_and_35_meet():
+    # Dry air a little above freezing has a wet bulb near 0 C, where the two equations jump and W can cross
+    # the target twice: the solve must land where bisection does, everywhere.
+    rng = np.random.default_rng(7)
+    t = np.concatenate([rng.uniform(-40.0, 50.0, 4000), rng.uniform(5.0, 16.0, 4000)])
+    rh = np.concatenate([rng.uniform(1.0, 100.0, 4000), rng.uniform(1.0, 10.0, 4000)])
+    p = rng.uniform(80_000.0, 102_000.0, t.size)
+    w = psy.humidity_ratio_from_vapour_pressure(psy.vapour_pressure_from_relative_humidity_pa(t, rh), p)
+    solved = psy.wet_bulb_from_humidity_ratio_c(t, w, p)
+    assert np.max(np.abs(solved - _bisection_wet_bulb_c(t, w, p))) < 1e-8
+    assert np.all(solved <= t)

@@ -39,6 +39,7 @@ MAX_TEMPERATURE_C = 200.0
 # Bisection (wet bulb, dew point): 40 halvings of a bracket at most 300 K wide leave
 # 3e-10 K, far below the 0.001 K PsychroLib uses as its tolerance.
 _BISECTION_STEPS = 40
+_WET_BULB_TOLERANCE_K = 1e-9
 
 
 def _as_array(x):
@@ -140,9 +141,14 @@ def wet_bulb_from_humidity_ratio_c(dry_bulb_c, humidity_ratio, pressure_pa):
     """Thermodynamic wet-bulb temperature [C] of air at dry bulb t [C], humidity ratio W [kg/kg], pressure [Pa].
 
     Solves W(t, t*, p) = W for t* (ASHRAE 2017 ch. 1 eqs. 33/35, see `humidity_ratio_from_wet_bulb`) by
-    bisection; W(t, t*) rises monotonically with t*, and t* lies between the dew point and t (the solution
-    method PsychroLib uses). Example: t = 40 C, W = 0.0065, p = 101325 Pa -> t* = 20 C (ASHRAE 2017 ch. 1
-    Example 1).
+    bisection on [-100 C, t]; W(t, t*) rises monotonically with t* on each side of 0 C, and t* lies between the
+    dew point and t (the solution method PsychroLib uses). Example: t = 40 C, W = 0.0065, p = 101325 Pa ->
+    t* = 20 C (ASHRAE 2017 ch. 1 Example 1).
+
+    Speed (a year of hourly weather spends most of its set-up here): once a bracket no longer holds 0 C, where
+    eqs. 33 and 35 meet with a jump, W is continuous and rising inside it, so its one root is the one bisection
+    would reach, and the Illinois variant of regula falsi finds it to the same 1e-9 K in a few steps; a bracket
+    that still holds 0 C is halved, exactly as bisection would. Each step works on the unsolved values only.
     """
     t = _as_array(dry_bulb_c)
     w = _as_array(humidity_ratio)
@@ -150,15 +156,58 @@ def wet_bulb_from_humidity_ratio_c(dry_bulb_c, humidity_ratio, pressure_pa):
     t, w, p = np.broadcast_arrays(t, w, p)
     if np.any(w < 0.0):
         raise ValueError("humidity ratio must be >= 0")
-    # The dew point bounds t* from below; -100 C is the floor of eq. (5).
+    shape = t.shape
+    t, w, p = t.ravel().astype(float), w.ravel().astype(float), p.ravel().astype(float)
+    result = np.empty(t.shape)
+    index = np.arange(t.size)                       # the unsolved values: all the arrays below hold only them
     lo = np.full(t.shape, MIN_TEMPERATURE_C)
     hi = t.copy()
-    for _ in range(_BISECTION_STEPS):
-        mid = 0.5 * (lo + hi)
-        too_wet = _as_array(humidity_ratio_from_wet_bulb(t, mid, p)) > w
-        hi = np.where(too_wet, mid, hi)
-        lo = np.where(too_wet, lo, mid)
-    return _return(0.5 * (lo + hi), dry_bulb_c, humidity_ratio, pressure_pa)
+    f_lo = _w_from_wet_bulb(t, lo, p) - w
+    f_hi = _w_from_wet_bulb(t, hi, p) - w
+    stale = np.zeros(t.shape, dtype=np.int8)        # which end stayed put last step: -1 lo, +1 hi, 0 neither
+    for _ in range(_BISECTION_STEPS + 40):
+        if index.size == 0:
+            break
+        span = f_hi - f_lo
+        secant = ((lo > 0.0) | (hi < 0.0)) & (span > 0.0)
+        x = np.where(secant, hi - f_hi * (hi - lo) / np.where(span > 0.0, span, 1.0), 0.5 * (lo + hi))
+        x = np.minimum(np.maximum(x, lo), hi)
+        f_x = _w_from_wet_bulb(t, x, p) - w
+        too_wet = f_x > 0.0
+        # Illinois: an end that stays put twice running has its value halved, so the next secant moves it.
+        f_lo = np.where(secant & too_wet & (stale == -1), 0.5 * f_lo, f_lo)
+        f_hi = np.where(secant & ~too_wet & (stale == 1), 0.5 * f_hi, f_hi)
+        moved_s = np.abs(np.where(too_wet, hi, lo) - x)
+        lo, hi = np.where(too_wet, lo, x), np.where(too_wet, x, hi)
+        f_lo, f_hi = np.where(too_wet, f_lo, f_x), np.where(too_wet, f_x, f_hi)
+        stale = np.where(too_wet, -1, 1).astype(np.int8)
+        # Done: a secant step that moved less than the tolerance, or a bracket narrower than it.
+        done = (hi - lo < _WET_BULB_TOLERANCE_K) | (secant & (moved_s < _WET_BULB_TOLERANCE_K))
+        if done.any():
+            result[index[done]] = np.where(secant[done], x[done], 0.5 * (lo[done] + hi[done]))
+            keep = ~done
+            index, t, w, p, lo, hi, f_lo, f_hi, stale = (
+                a[keep] for a in (index, t, w, p, lo, hi, f_lo, f_hi, stale))
+    if index.size:
+        result[index] = 0.5 * (lo + hi)
+    return _return(result.reshape(shape), dry_bulb_c, humidity_ratio, pressure_pa)
+
+
+def _w_from_wet_bulb(t, t_star, p):
+    """`humidity_ratio_from_wet_bulb` on arrays already checked: the inner loop of the wet-bulb solve."""
+    t_k = t_star + KELVIN_AT_0_C
+    c1, c2, c3, c4, c5, c6, c7 = _C_ICE
+    c8, c9, c10, c11, c12, c13 = _C_WATER
+    log_t = np.log(t_k)
+    ln_ps = np.where(t_star <= TRIPLE_POINT_WATER_C,
+                     c1 / t_k + c2 + t_k * (c3 + t_k * (c4 + t_k * (c5 + t_k * c6))) + c7 * log_t,
+                     c8 / t_k + c9 + t_k * (c10 + t_k * (c11 + t_k * c12)) + c13 * log_t)
+    ps = np.exp(ln_ps)
+    w_s = MOLAR_MASS_RATIO_WATER_AIR * ps / (p - ps)
+    above = t_star >= 0.0
+    return np.where(above,
+                    ((2501.0 - 2.326 * t_star) * w_s - 1.006 * (t - t_star)) / (2501.0 + 1.86 * t - 4.186 * t_star),
+                    ((2830.0 - 0.24 * t_star) * w_s - 1.006 * (t - t_star)) / (2830.0 + 1.86 * t - 2.1 * t_star))
 
 
 def wet_bulb_from_relative_humidity_c(dry_bulb_c, relative_humidity_pct, pressure_pa):
