@@ -82,7 +82,7 @@ def test_matching_bin_is_the_gcd_of_interval_hour_and_start_offset():
 
 def _bin(start_s, end_s, e):
     return BinRecord(start_s, end_s, [e, 2 * e, 0.0, 0.0], 0.5 * e, 0.1 * e, 0.0, 1.0, 20.0 * (end_s - start_s),
-                     {"fans": e}, {"carbon": 3 * e}, {"carbon": 100.0 * (end_s - start_s)})
+                     [e], {"carbon": 3 * e}, {"carbon": 100.0 * (end_s - start_s)})
 
 
 def test_merged_bins_hold_the_sums_of_their_integrals():
@@ -91,7 +91,7 @@ def test_merged_bins_hold_the_sums_of_their_integrals():
     assert (m.start_s, m.end_s) == (0, 3600)
     assert m.channel_energy_j == [3.0, 6.0, 0.0, 0.0]
     assert m.facility_energy_j == pytest.approx(a.facility_energy_j + b.facility_energy_j)
-    assert m.carbon_g == 9.0 and m.water_l == 2.0 and m.part_energy_j == {"fans": 3.0}
+    assert m.carbon_g == 9.0 and m.water_l == 2.0 and m.part_energy_j == [3.0]
     assert m.ambient_time_integral == 20.0 * 3600
 
 

@@ -226,7 +226,7 @@ def test_lazy_integration_equals_stretch_by_stretch_reference(events, bin_s):
         assert b.facility_energy_j == pytest.approx(facility_j, rel=1e-9, abs=1e-6)
         assert b.carbon_g == pytest.approx(carbon_g, rel=1e-9, abs=1e-9)
         assert b.signal_energy_integral["electricity_price"] == pytest.approx(usd, rel=1e-9, abs=1e-9)
-        assert b.part_energy_j["fans"] == pytest.approx(0.1 * b.it_energy_j, rel=1e-9, abs=1e-6)
+        assert b.part_energy_j[0] == pytest.approx(0.1 * b.it_energy_j, rel=1e-9, abs=1e-6)
     totals = meter.owner_totals()
     for owner, (facility_j, carbon_g, usd) in ref_owners.items():
         assert totals[owner].facility_energy_j == pytest.approx(facility_j, rel=1e-9, abs=1e-6), owner
@@ -312,7 +312,7 @@ def test_scheduled_weather_equals_weather_set_at_each_step(steps, loads, bin_s):
         load = meter.load("gpu", "job")
         events = [(t, 1, p) for t, p in loads]
         if scheduled:
-            meter.schedule_weather(0.0, starts, values)
+            meter.schedule_weather(0.0, starts, values, [v.dry_bulb_c for v in values], [v.wet_bulb_c for v in values])
         else:
             events += [(t, 0, step) for t, step in zip(starts, values)]
         for t, kind, what in sorted(events, key=lambda e: (e[0], e[1])):
@@ -328,7 +328,7 @@ def test_scheduled_weather_equals_weather_set_at_each_step(steps, loads, bin_s):
     for x, y in zip(by_step, scheduled):
         assert (x.start_s, x.end_s) == (y.start_s, y.end_s)
         assert y.cooling_energy_j == pytest.approx(x.cooling_energy_j, rel=1e-12, abs=1e-9)
-        assert y.part_energy_j["fans"] == pytest.approx(x.part_energy_j["fans"], rel=1e-12, abs=1e-9)
+        assert y.part_energy_j[0] == pytest.approx(x.part_energy_j[0], rel=1e-12, abs=1e-9)
         assert y.ambient_time_integral == pytest.approx(x.ambient_time_integral, rel=1e-12, abs=1e-9, nan_ok=True)
         assert y.carbon_g == pytest.approx(x.carbon_g, rel=1e-12, abs=1e-12)
     assert b.weather_steps_applied == len(starts)
@@ -338,8 +338,8 @@ def test_a_new_weather_schedule_applies_the_step_in_force_now():
     bins = Bins()
     meter = Meter(10.0, WeatherPlant(), bins)
     meter.load("gpu", "job").set_power_w(0.0, 100.0)
-    meter.schedule_weather(0.0, [0.0, 5.0], [Step(10.0), Step(20.0)])
-    meter.schedule_weather(8.0, [6.0, 12.0], [Step(30.0), Step(40.0)])   # 30 C holds from 8 s
+    meter.schedule_weather(0.0, [0.0, 5.0], [Step(10.0), Step(20.0)], [10.0, 20.0], [7.0, 17.0])
+    meter.schedule_weather(8.0, [6.0, 12.0], [Step(30.0), Step(40.0)], [30.0, 40.0], [27.0, 37.0])  # 30 C from 8 s
     meter.finish(20.0)
     assert bins[0].ambient_time_integral == pytest.approx(10.0 * 5 + 20.0 * 3 + 30.0 * 2)
     assert bins[1].ambient_time_integral == pytest.approx(30.0 * 2 + 40.0 * 8)

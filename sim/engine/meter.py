@@ -78,7 +78,7 @@ class BinRecord:
     misc_energy_j: float
     water_l: float
     ambient_time_integral: float  # C x s
-    part_energy_j: dict[str, float]
+    part_energy_j: list[float]   # cooling energy of each part [J], in the order of the facility's part_names
     # per signal key: facility kWh x rate, and rate x s (for the time mean when no energy flowed)
     signal_energy_integral: dict[str, float]
     signal_time_integral: dict[str, float]
@@ -248,6 +248,8 @@ class Meter:
         # edges, so an hourly weather year costs no SimPy event per step.
         self._wx_starts_s: list[float] = []
         self._wx_steps: list = []
+        self._wx_dry_bulb_c: list[float] = []
+        self._wx_wet_bulb_c: list[float] = []
         self._wx_index = 0
         self._wx_next_s = math.inf
         self.weather_steps_applied = 0
@@ -399,22 +401,22 @@ class Meter:
             self._rates_valid = False
         self.weather_steps_applied += 1
 
-    def schedule_weather(self, now_s: float, starts_s: list[float], steps: list) -> None:
-        """From `now_s` on, the weather is `steps[i]` from `starts_s[i]` [s, ascending] to the next start.
-
-        Each step carries `dry_bulb_c` and `wet_bulb_c` [C] and is what the facility model's `draw` gets. The
-        step in force at `now_s` (the last one starting by then) is applied now; later ones are applied as the
-        meter's time crosses their starts. A new schedule replaces what is left of the previous one.
+    def schedule_weather(self, now_s: float, starts_s: list[float], steps: list, dry_bulb_c: list[float],
+                         wet_bulb_c: list[float]) -> None:
+        """From `now_s` on, step i of the weather holds from `starts_s[i]` [s, ascending] to the next start: the
+        facility model's `draw` gets `steps[i]`, and the outdoor dry and wet bulb are `dry_bulb_c[i]`,
+        `wet_bulb_c[i]` [C]. The step in force at `now_s` (the last one starting by then) is applied now; later
+        ones as the meter's time crosses their starts. A new schedule replaces what is left of the previous one.
         """
         self.advance(now_s)
         index = 0
         while index < len(starts_s) and starts_s[index] <= self.now_s:
             index += 1
         if index > 0:
-            step = steps[index - 1]
             self._integrate(self.now_s)
-            self._take_weather(step, step.dry_bulb_c, step.wet_bulb_c)
+            self._take_weather(steps[index - 1], dry_bulb_c[index - 1], wet_bulb_c[index - 1])
         self._wx_starts_s, self._wx_steps, self._wx_index = starts_s, steps, index
+        self._wx_dry_bulb_c, self._wx_wet_bulb_c = dry_bulb_c, wet_bulb_c
         self._wx_next_s = starts_s[index] if index < len(starts_s) else math.inf
         self._next_edge_s = min(self._bin_end_s, self._wx_next_s)
 
@@ -426,10 +428,9 @@ class Meter:
         if at_s > self.now_s:
             self.now_s = at_s
         index = self._wx_index
-        step = self._wx_steps[index]
-        self.weather = step
-        self.ambient_c = step.dry_bulb_c
-        self.wet_bulb_c = step.wet_bulb_c
+        self.weather = self._wx_steps[index]
+        self.ambient_c = self._wx_dry_bulb_c[index]
+        self.wet_bulb_c = self._wx_wet_bulb_c[index]
         if self._weather_dependent:
             self._draw = None
             self._rates_valid = False
@@ -535,7 +536,9 @@ class Meter:
         self._bin_ambient += self.ambient_c * dt_s
         self._bin_wet_bulb += self.wet_bulb_c * dt_s
         if self._parts_w:
-            self._add_parts(self._parts_w, dt_s)
+            parts = self._bin_parts_j
+            for i, part_w in enumerate(self._parts_w):
+                parts[i] += part_w * dt_s
         facility_j = self._facility_w * dt_s
         self._facility_j += facility_j
         self._fac_per_it_s += self._fac_per_it * dt_s
@@ -568,7 +571,9 @@ class Meter:
         self._bin_ambient += self.ambient_c * dt_s
         self._bin_wet_bulb += self.wet_bulb_c * dt_s
         if draw.parts_w:
-            self._add_parts(draw.parts_w, dt_s)
+            parts = self._bin_parts_j
+            for i, part_w in enumerate(draw.parts_w):
+                parts[i] += part_w * dt_s
         facility_j = it_j + cooling_j + loss_j + misc_j
         self._facility_j += facility_j
         if it_j > 0:
@@ -584,11 +589,6 @@ class Meter:
                                  [e * fac_per_it * v / J_PER_KWH for v in values])
         elif facility_j > 0:
             self._credit_unattributed(facility_j, water_l)
-
-    def _add_parts(self, parts_w: tuple[float, ...], dt_s: float) -> None:
-        parts = self._bin_parts_j
-        for i, part_w in enumerate(parts_w):
-            parts[i] += part_w * dt_s
 
     def _credit_unattributed(self, facility_j: float, water_l: float) -> None:
         """Overhead drawn while no IT load draws power (the signals are constant over the stretch: it is cut)."""
@@ -693,7 +693,7 @@ class Meter:
             start_s=self._bin_start_s, end_s=end_s,
             channel_energy_j=self._bin_channel_j, cooling_energy_j=self._bin_cooling_j,
             power_loss_energy_j=self._bin_loss_j, misc_energy_j=self._bin_misc_j, water_l=self._bin_water_l,
-            ambient_time_integral=self._bin_ambient, part_energy_j=dict(zip(self._part_names, self._bin_parts_j)),
+            ambient_time_integral=self._bin_ambient, part_energy_j=self._bin_parts_j,
             signal_energy_integral=dict(zip(self._signal_keys, self._bin_signal_energy)),
             signal_time_integral=dict(zip(self._signal_keys, self._bin_signal_time)),
             wet_bulb_time_integral=self._bin_wet_bulb,

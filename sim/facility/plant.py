@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from operator import itemgetter
-from typing import NamedTuple
 
 import numpy as np
 import simpy
@@ -42,6 +41,7 @@ from sim.units import S_PER_DAY
 # Every cooling consumer the plant model knows, in the order `ScalarPlant.power` returns them.
 ALL_PARTS = ("chiller", "crah_fan", "cdu_pump", "pump", "tower_fan", "dry_cooler_fan")
 
+_make_draw = FacilityDraw._make
 _UPS, _PDU, _MISC, _WATER = (SCALAR_POWER_FIELDS.index(name) for name in ("ups_loss_w", "pdu_loss_w", "misc_w",
                                                                             "water_l_per_s"))
 
@@ -52,15 +52,6 @@ _UPS, _PDU, _MISC, _WATER = (SCALAR_POWER_FIELDS.index(name) for name in ("ups_l
 # start on the hour keep the hourly steps of one long window.
 FIRST_WEATHER_BLOCK_S = S_PER_DAY
 MAX_WEATHER_BLOCK_S = 366 * S_PER_DAY
-
-
-class WeatherStep(NamedTuple):
-    """The outdoor state of one weather step, as the meter holds it: dry and wet bulb [C] and the plant's
-    weather-only terms (None for a facility model that ignores the weather)."""
-
-    dry_bulb_c: float
-    wet_bulb_c: float
-    terms: tuple[float, ...] | None
 
 
 def installed_parts(spec: CoolingPlantSpec) -> tuple[str, ...]:
@@ -83,25 +74,25 @@ class PlantFacility:
         self.part_names = installed_parts(spec)
         self._pick = itemgetter(*(ALL_PARTS.index(name) for name in self.part_names))
 
-    def weather_steps(self, weather: wx.Weather) -> list[WeatherStep]:
-        """One `WeatherStep` per step of `weather`, with the plant's weather-only terms computed at once."""
+    def weather_steps(self, weather: wx.Weather) -> list[tuple[float, ...]]:
+        """What `draw` needs of each step of `weather`: the plant's weather-only terms, computed at once."""
         return self.steps_for(weather.dry_bulb_c.values, weather.wet_bulb_c.values)
 
-    def steps_for(self, dry_bulb_c, wet_bulb_c) -> list[WeatherStep]:
-        """`WeatherStep`s for arrays (or floats) of outdoor dry and wet bulb [C]."""
+    def steps_for(self, dry_bulb_c, wet_bulb_c) -> list[tuple[float, ...]]:
+        """The weather-only terms for arrays (or floats) of outdoor dry and wet bulb [C], one tuple per step."""
         db_c = np.atleast_1d(np.asarray(dry_bulb_c, dtype=float))
         wb_c = np.atleast_1d(np.asarray(wet_bulb_c, dtype=float))
-        terms = self._plant.weather_terms(db_c, wb_c)
-        return [WeatherStep(d, w, t) for d, w, t in zip(db_c.tolist(), wb_c.tolist(), terms)]
+        return self._plant.weather_terms(db_c, wb_c)
 
-    def draw(self, it_power_w: float, weather: WeatherStep | None) -> FacilityDraw:
-        """Overhead at IT heat load `it_power_w` [W] in weather step `weather`: cooling = the sum of the parts."""
-        if weather is None or weather.terms is None:
+    def draw(self, it_power_w: float, terms: tuple[float, ...] | None) -> FacilityDraw:
+        """Overhead at IT heat load `it_power_w` [W] in the weather step whose terms are `terms` (from
+        `weather_steps`): cooling = the sum of the parts."""
+        if terms is None:
             raise RuntimeError("the cooling plant needs the weather: the meter has no weather step for it")
-        power = self._plant.power(it_power_w, weather.terms)
+        power = self._plant.power(it_power_w, terms)
         parts_w = self._pick(power)
-        # positional: FacilityDraw(cooling_w, power_loss_w, misc_w, water_l_per_s, parts_w)
-        return FacilityDraw(sum(parts_w), power[_UPS] + power[_PDU], power[_MISC], power[_WATER], parts_w)
+        # (cooling_w, power_loss_w, misc_w, water_l_per_s, parts_w); _make skips the keyword-handling __new__
+        return _make_draw((sum(parts_w), power[_UPS] + power[_PDU], power[_MISC], power[_WATER], parts_w))
 
     def describe(self) -> dict:
         spec = self.spec
@@ -242,11 +233,12 @@ class WeatherDriver:
         if first is not None:
             # The first block is scheduled at construction (time 0): the facility has weather before any
             # load draws. Its driver process then wakes once at the end of each block.
-            meter.schedule_weather(0.0, *first[:2])
+            meter.schedule_weather(0.0, *first[:4])
         self.process = env.process(self._run(first))
 
-    def _block(self, a_s: float) -> tuple[list[float], list[WeatherStep], float] | None:
-        """Weather steps of [a, b): relative start instants [s], the steps, and b [UTC epoch s]."""
+    def _block(self, a_s: float) -> tuple[list[float], list, list[float], list[float], float] | None:
+        """Weather of [a, b): step start instants relative to the run [s], what the facility's draw gets for each
+        step, the dry and wet bulbs [C], and b [UTC epoch s]."""
         b_s = a_s + self._block_s
         self._block_s = min(2.0 * self._block_s, MAX_WEATHER_BLOCK_S)
         if self.until_epoch_s is not None:
@@ -255,13 +247,10 @@ class WeatherDriver:
         if not b_s > a_s:
             return None
         weather = self.source.window(a_s, b_s)
-        if self._steps_of is not None:
-            steps = self._steps_of(weather)
-        else:
-            steps = [WeatherStep(d, w, None) for d, w in
-                     zip(weather.dry_bulb_c.values.tolist(), weather.wet_bulb_c.values.tolist())]
+        dry_bulb_c = weather.dry_bulb_c.values.tolist()
+        steps = self._steps_of(weather) if self._steps_of is not None else [None] * len(dry_bulb_c)
         starts_s = (weather.dry_bulb_c.edges_epoch_s - self.start_epoch_s).tolist()
-        return starts_s, steps, b_s
+        return starts_s, steps, dry_bulb_c, weather.wet_bulb_c.values.tolist(), b_s
 
     @property
     def steps_applied(self) -> int:
@@ -273,7 +262,7 @@ class WeatherDriver:
         # them (`Meter.schedule_weather`), which is what makes an hourly weather year cheap.
         env = self.env
         while block is not None:
-            b_s = block[2]
+            b_s = block[-1]
             wait_s = b_s - self.start_epoch_s - env.now
             if wait_s > 0:
                 yield env.timeout(wait_s)
@@ -282,7 +271,7 @@ class WeatherDriver:
                 self.source.check_covers(self.start_epoch_s + env.now + 1.0)
             block = self._block(b_s)
             if block is not None:
-                self.meter.schedule_weather(env.now, *block[:2])
+                self.meter.schedule_weather(env.now, *block[:4])
 
 
 def weather_section(scenario: Scenario) -> WeatherSection | None:
@@ -331,5 +320,5 @@ def facility_summary(scenario: Scenario, facility, weather: WeatherDriver | None
     }
 
 
-__all__ = ["ALL_PARTS", "PlantFacility", "WeatherDriver", "WeatherSource", "WeatherSpanError", "WeatherStep", "attach_weather",
+__all__ = ["ALL_PARTS", "PlantFacility", "WeatherDriver", "WeatherSource", "WeatherSpanError", "attach_weather",
            "build_plant", "facility_summary", "installed_parts", "weather_source"]

@@ -65,7 +65,10 @@ class TimeseriesRecorder:
     ):
         self.start = start
         self.part_names = part_names
-        self._part_columns = tuple((name, f"cooling_{name}_kwh") for name in part_names)
+        self._part_columns = tuple(f"cooling_{name}_kwh" for name in part_names)
+        # Each row's cooling energy by part [J], made into columns only when the rows are read or written: one
+        # numpy division for them all instead of a dict entry per part and row.
+        self._pending_parts: list[list[float]] = []
         self.signals = signals
         self._providers: list[tuple[tuple[str, ...], Callable[[float, float], dict]]] = []
         self._columns: dict[str, list] = {name: [] for name in self.column_names}
@@ -110,11 +113,13 @@ class TimeseriesRecorder:
             for name in columns:
                 row[name] = values[name]
         if self._additive is None:
-            self._additive = tuple(name for name in row if _is_additive(name))
+            self._additive = tuple(name for name in self._columns if _is_additive(name))
             self.totals = {name: CompensatedSum() for name in self._additive}
         columns = self._columns
         for name, value in row.items():
             columns[name].append(value)
+        if self._part_columns:
+            self._pending_parts.append(b.part_energy_j)
         self.rows += 1
         if self._writer is not None and len(self._columns["timestamp"]) >= ROWS_PER_ROW_GROUP:
             self.flush()
@@ -147,9 +152,6 @@ class TimeseriesRecorder:
             row[signal.rate_column] = rate
             row[signal.amount_column] = energy_integral * signal.amount_per_rate_kwh
         row["water_l"] = b.water_l
-        parts_j = b.part_energy_j
-        for name, column in self._part_columns:
-            row[column] = parts_j.get(name, 0.0) / J_PER_KWH
         return row
 
     def _fold_totals(self) -> None:
@@ -157,6 +159,7 @@ class TimeseriesRecorder:
         flush instead of one addition per column and row (rows are cheap; totals are rarely read)."""
         if self._additive is None:
             return
+        self._materialise_parts()
         first = self._rows_folded
         for name in self._additive:
             values = self._columns[name][first:]
@@ -169,7 +172,16 @@ class TimeseriesRecorder:
         return accumulator.value if accumulator is not None else 0.0
 
     # ------------------------------------------------------------------ arrow
+    def _materialise_parts(self) -> None:
+        """Append the pending rows' cooling energy by part to the part columns, in kWh."""
+        if not self._pending_parts:
+            return
+        for column, energy_j in zip(self._part_columns, zip(*self._pending_parts)):
+            self._columns[column].extend((np.array(energy_j, dtype=np.float64) / J_PER_KWH).tolist())
+        self._pending_parts.clear()
+
     def _batch(self) -> pa.Table:
+        self._materialise_parts()
         arrays = {}
         for name, values in self._columns.items():
             if name == "timestamp":
