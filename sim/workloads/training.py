@@ -621,10 +621,9 @@ class TrainingJob:
             profiles = [None if a is None else SwitchPower(resume_s, b, a) for b, a in zip(before, stretch)]
         else:
             profiles = list(stretch)
-        group.set_profiles(now_s, profiles[0], profiles[1])
-        for load, profile in ((self._storage_load, profiles[2]), (self._network_load, profiles[3])):
-            if load is not None:
-                load.set_profile(now_s, profile)
+        others = tuple((load, profile) for load, profile in ((self._storage_load, profiles[2]),
+                       (self._network_load, profiles[3])) if load is not None)
+        group.set_profiles(now_s, profiles[0], profiles[1], others)
 
     @staticmethod
     def _cycle(schedule: CheckpointSchedule, running_w: float, write_w: float | None):
