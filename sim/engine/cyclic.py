@@ -49,7 +49,7 @@ def pause_clock_s(origin_s: float, work_s: float, pause_s: float, t_s: float) ->
     return n * pause_s + max(u - work_s, 0.0)
 
 
-@dataclass(frozen=True, init=False)
+@dataclass(frozen=True)
 class CyclicPower:
     """Work phases of ``work_s`` following ``work`` (read on the work clock) and pauses of ``pause_s`` at
     ``pause_power_w``, repeated from ``origin_s``. ``work_clock_origin_s`` is the work clock at ``origin_s``.
@@ -62,22 +62,15 @@ class CyclicPower:
     pause_power_w: float
     work_clock_origin_s: float = 0.0
 
-    def __init__(self, origin_s: float, work_s: float, pause_s: float, work: ConstantPower | PeriodicPower,
-                 pause_power_w: float, work_clock_origin_s: float = 0.0):
-        if not work_s > 0:
-            raise ValueError(f"work_s must be > 0, got {work_s!r}")
-        if not (pause_s >= 0 and math.isfinite(pause_s)):
-            raise ValueError(f"pause_s must be finite and >= 0, got {pause_s!r}")
-        # Written straight into the instance dict: a training job builds a few per failure, and one update
-        # costs half the frozen dataclass's field-by-field __init__.
-        self.__dict__.update(
-            origin_s=origin_s, work_s=work_s, pause_s=pause_s, work=work, pause_power_w=pause_power_w,
-            work_clock_origin_s=work_clock_origin_s,
-            # The meter asks for E(a, b) then E(b, c): the clocks at the last instant are kept. The first is
-            # known: nothing is drawn yet at the origin (where a job's stretch after a failure starts).
-            _last=(origin_s, 0.0),
-            _constant_work_w=work.power_w if isinstance(work, ConstantPower) else None,
-        )
+    def __post_init__(self) -> None:
+        if not self.work_s > 0:
+            raise ValueError(f"work_s must be > 0, got {self.work_s!r}")
+        if not (self.pause_s >= 0 and math.isfinite(self.pause_s)):
+            raise ValueError(f"pause_s must be finite and >= 0, got {self.pause_s!r}")
+        # The meter asks for E(a, b) then E(b, c): the clocks at the last instant are kept.
+        object.__setattr__(self, "_last", (math.nan, 0.0))
+        constant_w = self.work.power_w if isinstance(self.work, ConstantPower) else None
+        object.__setattr__(self, "_constant_work_w", constant_w)
 
     @property
     def mean_power_w(self) -> float:

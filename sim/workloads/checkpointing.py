@@ -37,13 +37,6 @@ class CheckpointSchedule:
         if not (self.write_s >= 0 and math.isfinite(self.write_s)):
             raise ValueError(f"write_s must be finite and >= 0, got {self.write_s!r}")
 
-    def starting_at(self, origin_s: float) -> CheckpointSchedule:
-        """The same cycles from ``origin_s`` (training resumed after a failure). The checked fields are copied
-        rather than checked again: a failure builds one, and this costs a fifth of the constructor."""
-        moved = object.__new__(CheckpointSchedule)
-        moved.__dict__.update(self.__dict__, origin_s=origin_s)
-        return moved
-
     @property
     def checkpoints(self) -> bool:
         return math.isfinite(self.interval_s)

@@ -667,8 +667,11 @@ class TrainingJob:
             profiles = [None if a is None else SwitchPower(resume_s, b, a) for b, a in zip(before, stretch)]
         else:
             profiles = list(stretch)
-        others = tuple((load, profile) for load, profile in ((self._storage_load, profiles[2]),
-                       (self._network_load, profiles[3])) if load is not None)
+        others = []
+        if self._storage_load is not None:
+            others.append((self._storage_load, profiles[2]))
+        if self._network_load is not None:
+            others.append((self._network_load, profiles[3]))
         group.set_profiles(now_s, profiles[0], profiles[1], others)
 
     @staticmethod
@@ -754,7 +757,7 @@ class TrainingJob:
             resume_s = now_s + wait_s + reload_s
             st.restarts.append((now_s, resume_s))
             ledger.restart(resume_s)
-            schedule = schedule.starting_at(resume_s)
+            schedule = self._schedule(resume_s)
             exposure_s = self._draw_exposure()
 
         st.finished_at_s = env.now
