@@ -63,7 +63,7 @@ from sim.physics.reliability import (
     daly_interval_s,
     job_failure_rate_per_s,
     mtbf_per_unit_s,
-    sample_time_to_failure_s,
+    sample_times_to_failure_s,
 )
 from sim.physics.storage import checkpoint_size_bytes
 from sim.units import BITS_PER_BYTE, S_PER_H
@@ -242,6 +242,10 @@ def failure_model(spec: TrainingJobSpec, nodes: int) -> FailureModel | None:
     return FailureModel(rate, f.detection_time, f.replacement_time, f.repair_time, f.spare_nodes)
 
 
+# Times to failure drawn at once from a job's failure stream (the same numbers as one draw at a time).
+_EXPOSURE_BATCH = 64
+
+
 class _StretchParts(NamedTuple):
     """The parts of a training stretch's profiles that do not depend on its instants (`_stretch_parts`)."""
 
@@ -314,6 +318,7 @@ class TrainingJob:
         self._reproduced: IterationPlan | None = None
         self.failure = failure_model(spec, self.nodes)
         self._rng = None
+        self._exposures: list[float] = []   # the next draws of the failure stream, last one first
         if self.failure is not None and streams is not None and spec.failures.enabled:
             self._rng = streams.generator(f"failures/{spec.name}/{spec.failures.seed}")
         plan = self._plan()
@@ -789,7 +794,9 @@ class TrainingJob:
         """Running time until the next failure [s], from the job's own stream (memoryless)."""
         if self.failure is None or self._rng is None:
             return math.inf
-        return sample_time_to_failure_s(self._rng, self.failure.rate_per_s)
+        if not self._exposures:  # drawn ahead, a batch at a time: the stream is the job's alone
+            self._exposures = sample_times_to_failure_s(self._rng, self.failure.rate_per_s, _EXPOSURE_BATCH)[::-1]
+        return self._exposures.pop()
 
     # ------------------------------------------------------------------ results
     def settle(self, now_s: float) -> None:
