@@ -22,6 +22,7 @@ from sim.physics.reliability import (
     mtbf_per_unit_s,
     sample_failure_times_s,
     sample_time_to_failure_s,
+    sample_times_to_failure_s,
     young_interval_s,
 )
 from sim.units import S_PER_DAY, S_PER_H
@@ -47,6 +48,15 @@ def test_gpu_and_node_rates_add():
     assert job_failure_rate_per_s(0, gpu_mtbf) == 0.0
     with pytest.raises(ValueError):
         mtbf_per_unit_s(InterruptionRecord(0, 1.0, 1, "x"))
+
+
+def test_failure_draws_in_a_batch_are_the_draws_one_at_a_time():
+    """A training job draws its times to failure a batch at a time: the same numbers, in the same order."""
+    rate = job_failure_rate_per_s(16_384, GPU_MTBF_S)
+    one, batch = np.random.default_rng(7), np.random.default_rng(7)
+    singles = [sample_time_to_failure_s(one, rate) for _ in range(100)]
+    assert sample_times_to_failure_s(batch, rate, 64) + sample_times_to_failure_s(batch, rate, 36) == singles
+    assert sample_times_to_failure_s(batch, 0.0, 3) == [math.inf] * 3
 
 
 def test_sampled_failures_follow_the_rate():

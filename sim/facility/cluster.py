@@ -63,9 +63,11 @@ class NodeGroup:
         if self.tracer is not None:
             self.tracer(self, now_s, gpus_w + hosts_w)
 
-    def set_profiles(self, now_s: float, gpus: ConstantPower | PeriodicPower, hosts: ConstantPower | PeriodicPower) -> None:
-        self.gpu_load.set_profile(now_s, gpus)
-        self.host_load.set_profile(now_s, hosts)
+    def set_profiles(self, now_s: float, gpus: ConstantPower | PeriodicPower, hosts: ConstantPower | PeriodicPower,
+                     others: list[tuple[Load, ConstantPower | PeriodicPower]] | tuple = ()) -> None:
+        """The accelerators' and hosts' profiles from `now_s`, and the owner's `others` (load, profile) at the
+        same instant: one change of the meter for all of them (`Meter.change_many`)."""
+        self.gpu_load.meter.change_many(now_s, ((self.gpu_load, gpus), (self.host_load, hosts), *others))
         if self.tracer is not None:
             self.tracer(self, now_s, gpus.mean_power_w + hosts.mean_power_w)
 

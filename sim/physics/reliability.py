@@ -84,6 +84,16 @@ def sample_time_to_failure_s(rng: np.random.Generator, failure_rate_per_s: float
     return float(rng.exponential(1.0 / failure_rate_per_s))
 
 
+def sample_times_to_failure_s(rng: np.random.Generator, failure_rate_per_s: float, count: int) -> list[float]:
+    """``count`` successive draws of `sample_time_to_failure_s`, the same numbers from the same stream
+    (NumPy draws an array element by element), for about a tenth of the cost each (one NumPy call)."""
+    if not failure_rate_per_s >= 0:
+        raise ValueError("failure rate must be >= 0")
+    if failure_rate_per_s == 0:
+        return [math.inf] * count
+    return rng.exponential(1.0 / failure_rate_per_s, size=count).tolist()
+
+
 def sample_failure_times_s(rng: np.random.Generator, failure_rate_per_s: float, horizon_s: float) -> np.ndarray:
     """All failure instants of a homogeneous Poisson process on ``[0, horizon_s)`` [s], sorted: a Poisson
     count ``N ~ Poisson(lambda T)``, then N uniform instants (exact, no truncation)."""

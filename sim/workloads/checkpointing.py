@@ -16,7 +16,7 @@ schedule itself (a property of time, not of iterations) never moves.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sim.engine.cyclic import cycle_position, pause_clock_s, work_clock_s
 
@@ -30,16 +30,15 @@ class CheckpointSchedule:
     interval_s: float
     write_s: float
     pauses: bool
+    # whether it checkpoints at all (a finite interval): read several times per failure, so kept
+    checkpoints: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.interval_s > 0:
             raise ValueError(f"interval_s must be > 0, got {self.interval_s!r}")
         if not (self.write_s >= 0 and math.isfinite(self.write_s)):
             raise ValueError(f"write_s must be finite and >= 0, got {self.write_s!r}")
-
-    @property
-    def checkpoints(self) -> bool:
-        return math.isfinite(self.interval_s)
+        object.__setattr__(self, "checkpoints", math.isfinite(self.interval_s))
 
     @property
     def pause_s(self) -> float:

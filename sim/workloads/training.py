@@ -26,13 +26,14 @@ from __future__ import annotations
 import heapq
 import math
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 import simpy
 
 from sim.config.schema import TrainingJobSpec
 from sim.engine.cyclic import CyclicPower, SwitchPower
 from sim.engine.meter import Load
-from sim.engine.profiles import ConstantPower, PeriodicPower
+from sim.engine.profiles import ZERO, ConstantPower, PeriodicPower
 from sim.facility.cluster import Cluster, NodeGroup
 from sim.facility.tickets import Ticket
 from sim.physics.dvfs import DvfsModel, clock_ratio_for_cap, gpu_power_at_clock_w
@@ -62,7 +63,7 @@ from sim.physics.reliability import (
     daly_interval_s,
     job_failure_rate_per_s,
     mtbf_per_unit_s,
-    sample_time_to_failure_s,
+    sample_times_to_failure_s,
 )
 from sim.physics.storage import checkpoint_size_bytes
 from sim.units import BITS_PER_BYTE, S_PER_H
@@ -241,6 +242,26 @@ def failure_model(spec: TrainingJobSpec, nodes: int) -> FailureModel | None:
     return FailureModel(rate, f.detection_time, f.replacement_time, f.repair_time, f.spare_nodes)
 
 
+# Times to failure drawn at once from a job's failure stream (the same numbers as one draw at a time).
+_EXPOSURE_BATCH = 64
+
+
+class _StretchParts(NamedTuple):
+    """The parts of a training stretch's profiles that do not depend on its instants (`_stretch_parts`)."""
+
+    group: NodeGroup
+    plan: IterationPlan
+    clock: float
+    iteration: tuple[ConstantPower, ConstantPower] | None   # (accelerators, hosts); None: periodic
+    pause_gpu_w: float           # during a synchronous checkpoint write
+    pause_host_w: float
+    read: ConstantPower          # the dataset read while training
+    write_w: float               # the checkpoint write (storage)
+    traffic: ConstantPower       # the fabric's traffic-dependent draw while training
+    idle_gpu: ConstantPower      # while restarting
+    idle_host: ConstantPower
+
+
 class SparePool:
     """The job's spare nodes and its failed nodes in repair (ready times in a heap): O(log n) a failure."""
 
@@ -297,6 +318,7 @@ class TrainingJob:
         self._reproduced: IterationPlan | None = None
         self.failure = failure_model(spec, self.nodes)
         self._rng = None
+        self._exposures: list[float] = []   # the next draws of the failure stream, last one first
         if self.failure is not None and streams is not None and spec.failures.enabled:
             self._rng = streams.generator(f"failures/{spec.name}/{spec.failures.seed}")
         plan = self._plan()
@@ -316,6 +338,7 @@ class TrainingJob:
         self._interrupted = False
         self._stretch: tuple[CheckpointSchedule, IterationPlan] | None = None
         self._phase_w: dict = {}
+        self._parts: _StretchParts | None = None   # see `_stretch_parts`
         self.reloads_skipped = 0  # restarts with no checkpoint to read back (from scratch)
         self._borrowed_at_s: list[float] = []
         self._storage_load: Load | None = None
@@ -572,43 +595,71 @@ class TrainingJob:
             PeriodicPower(now_s, durations, (compute_host_w, comm_host_w)),
         )
 
-    def _stretch_profiles(self, group: NodeGroup, schedule: CheckpointSchedule, plan: IterationPlan, from_s: float):
-        """(accelerators, hosts, storage, traffic) profiles of training under ``schedule`` from ``from_s``."""
-        pause_s = schedule.pause_s
-        if pause_s > 0:
-            gpu_it, host_it = self._profiles(group, schedule.compute_s(from_s), plan)
-            pause_gpu_w, pause_host_w = self._phase_power_w(group, CHECKPOINT_WRITE)
-            gpu = CyclicPower(schedule.origin_s, schedule.interval_s, pause_s, gpu_it, pause_gpu_w)
-            host = CyclicPower(schedule.origin_s, schedule.interval_s, pause_s, host_it, pause_host_w)
-        else:
-            gpu, host = self._profiles(group, from_s, plan)
-        storage = traffic = None
+    def _stretch_parts(self, group: NodeGroup, plan: IterationPlan) -> _StretchParts:
+        """What the profiles of a stretch take from the job's group, plan and clock, not from when it starts.
+        Kept while those stay (every restart after a failure re-plans with the inputs of the stretch the
+        failure cut), so a failure builds only what depends on its instants."""
+        parts = self._parts
+        if (parts is not None and parts.group is group and (parts.plan is plan or parts.plan == plan)
+                and parts.clock == self._planned_clock):
+            return parts
+        iteration = self._profiles(group, 0.0, plan)
+        if any(isinstance(profile, PeriodicPower) for profile in iteration):
+            iteration = None  # on the training clock of each stretch: built per stretch
+        read = traffic = ZERO
+        write_w = 0.0
         if self._storage_load is not None:
             tokens_per_s = self.spec.batch_tokens / plan.iteration_s
-            read_w = self.storage.read_power_w(self.spec.dataset_bytes_per_token * tokens_per_s)
-            storage = self._cycle(schedule, read_w, self.storage.write_power_w())
+            read = ConstantPower(self.storage.read_power_w(self.spec.dataset_bytes_per_token * tokens_per_s))
+            write_w = self.storage.write_power_w()
         if self._network_load is not None:
             design = self.fabric.design
-            traffic_w = (
+            traffic = ConstantPower(
                 plan.internode_bytes_per_gpu * self.gpus * BITS_PER_BYTE * design.energy_per_bit_j
                 * design.hops(self.nodes) / plan.iteration_s
             )
-            traffic = self._cycle(schedule, traffic_w, None)
+        idle_gpu_w, idle_host_w = self._phase_power_w(group, IDLE)
+        parts = self._parts = _StretchParts(
+            group, plan, self._planned_clock, iteration, *self._phase_power_w(group, CHECKPOINT_WRITE),
+            read, write_w, traffic, ConstantPower(idle_gpu_w), ConstantPower(idle_host_w),
+        )
+        return parts
+
+    def _stretch_profiles(self, group: NodeGroup, schedule: CheckpointSchedule, plan: IterationPlan, from_s: float):
+        """(accelerators, hosts, storage, traffic) profiles of training under ``schedule`` from ``from_s``."""
+        parts = self._stretch_parts(group, plan)
+        pause_s = schedule.pause_s
+        if pause_s > 0:
+            gpu_it, host_it = parts.iteration or self._profiles(group, schedule.compute_s(from_s), plan)
+            gpu = CyclicPower(schedule.origin_s, schedule.interval_s, pause_s, gpu_it, parts.pause_gpu_w)
+            host = CyclicPower(schedule.origin_s, schedule.interval_s, pause_s, host_it, parts.pause_host_w)
+        else:
+            gpu, host = parts.iteration or self._profiles(group, from_s, plan)
+        storage = traffic = None
+        if self._storage_load is not None:
+            storage = self._cycle(schedule, parts.read, parts.write_w)
+        if self._network_load is not None:
+            traffic = self._cycle(schedule, parts.traffic, None)
         return gpu, host, storage, traffic
 
     def _restart_profiles(self, group: NodeGroup, restart: tuple[float, float, float]):
         """(accelerators, hosts, storage, traffic) while the job waits after a failure at ``fail_s``: idle,
         then the checkpoint read back at the tier's full rate for the last ``reload_s``."""
         fail_s, wait_s, reload_s = restart
-        gpu_w, host_w = self._phase_power_w(group, IDLE)
+        parts = self._parts if self._parts is not None and self._parts.group is group else None
+        if parts is None:
+            gpu_w, host_w = self._phase_power_w(group, IDLE)
+            gpu, host = ConstantPower(gpu_w), ConstantPower(host_w)
+        else:
+            gpu, host = parts.idle_gpu, parts.idle_host
         storage = None
         if self._storage_load is not None:
             reload_w = self.storage.read_power_w()
             if reload_s > 0 and wait_s > 0:
-                storage = CyclicPower(fail_s, wait_s, reload_s, ConstantPower(0.0), reload_w)
+                storage = CyclicPower(fail_s, wait_s, reload_s, ZERO, reload_w)
             else:
                 storage = ConstantPower(reload_w if reload_s > 0 else 0.0)
-        return ConstantPower(gpu_w), ConstantPower(host_w), storage, ConstantPower(0.0)
+        return gpu, host, storage, ZERO
 
     def _set_power(self, group: NodeGroup, schedule: CheckpointSchedule, plan: IterationPlan, now_s: float,
                    restart: tuple[float, float, float] | None) -> None:
@@ -621,20 +672,22 @@ class TrainingJob:
             profiles = [None if a is None else SwitchPower(resume_s, b, a) for b, a in zip(before, stretch)]
         else:
             profiles = list(stretch)
-        group.set_profiles(now_s, profiles[0], profiles[1])
-        for load, profile in ((self._storage_load, profiles[2]), (self._network_load, profiles[3])):
-            if load is not None:
-                load.set_profile(now_s, profile)
+        others = []
+        if self._storage_load is not None:
+            others.append((self._storage_load, profiles[2]))
+        if self._network_load is not None:
+            others.append((self._network_load, profiles[3]))
+        group.set_profiles(now_s, profiles[0], profiles[1], others)
 
     @staticmethod
-    def _cycle(schedule: CheckpointSchedule, running_w: float, write_w: float | None):
-        """A per-job storage or traffic draw over the schedule: ``running_w`` while training, and during
-        each checkpoint write ``write_w`` (None: nothing) plus ``running_w`` if training goes on
+    def _cycle(schedule: CheckpointSchedule, running: ConstantPower, write_w: float | None):
+        """A per-job storage or traffic draw over the schedule: ``running`` while training, and during
+        each checkpoint write ``write_w`` (None: nothing) plus the running draw if training goes on
         (asynchronous) or not (synchronous)."""
         if not schedule.checkpoints or schedule.write_s == 0:
-            return ConstantPower(running_w)
-        during_w = (0.0 if write_w is None else write_w) + (0.0 if schedule.pauses else running_w)
-        return CyclicPower(schedule.origin_s, schedule.interval_s, schedule.write_s, ConstantPower(running_w), during_w)
+            return running
+        during_w = (0.0 if write_w is None else write_w) + (0.0 if schedule.pauses else running.power_w)
+        return CyclicPower(schedule.origin_s, schedule.interval_s, schedule.write_s, running, during_w)
 
     # ------------------------------------------------------------------ the process
     def _run(self):
@@ -662,49 +715,54 @@ class TrainingJob:
         restart: tuple[float, float, float] | None = None  # (failed at, wait, reload) of the last failure
         exposure_s = self._draw_exposure()
         while True:
+            # Once per failure: instants and the iteration time are read into locals once (issue 5's speed target).
+            now_s = env.now
             plan = self._plan()
-            if not self.plans or self.plans[-1][1] != plan:
-                self.plans.append((env.now, plan))
-            st.iteration_s = plan.iteration_s
-            self.ticket.remaining_runtime_s = (st.iterations - ledger.progress) * plan.iteration_s
-            self._note_clock(env.now)
-            self._stretch = (schedule, plan)
-            self._set_power(group, schedule, plan, env.now, restart)
-            running_from_s = max(env.now, schedule.origin_s)
+            iteration_s = plan.iteration_s
+            if not self.plans or (self.plans[-1][1] is not plan and self.plans[-1][1] != plan):
+                self.plans.append((now_s, plan))
+            st.iteration_s = iteration_s
             left = st.iterations - ledger.progress
-            finish_at = schedule.time_at_compute_s(schedule.compute_s(running_from_s) + left * plan.iteration_s)
+            self.ticket.remaining_runtime_s = left * iteration_s
+            self._note_clock(now_s)
+            self._stretch = (schedule, plan)
+            self._set_power(group, schedule, plan, now_s, restart)
+            running_from_s = max(now_s, schedule.origin_s)
+            finish_at = schedule.time_at_compute_s(schedule.compute_s(running_from_s) + left * iteration_s)
             fail_at = running_from_s + exposure_s
             self._in_stretch, self._interrupted = True, False
             try:
-                yield env.timeout(max(min(finish_at, fail_at) - env.now, 0.0))
+                yield env.timeout(max(min(finish_at, fail_at) - now_s, 0.0))
             except simpy.Interrupt as interrupt:
                 self._in_stretch, self._interrupted = False, False
                 if env.now > running_from_s:  # failures strike while training, not while restarting
                     exposure_s -= env.now - running_from_s
-                    ledger.advance(env.now, schedule, plan.iteration_s)
+                    ledger.advance(env.now, schedule, iteration_s)
                 if interrupt.cause == _SUSPEND:
                     group, spare_group, schedule, restart = yield from self._suspend(group, spare_group, ledger, spares)
                 continue
+            now_s = env.now
             self._in_stretch = False
-            exposure_s -= env.now - running_from_s
-            ledger.advance(env.now, schedule, plan.iteration_s)
+            exposure_s -= now_s - running_from_s
+            ledger.advance(now_s, schedule, iteration_s)
             if finish_at <= fail_at:
                 ledger.progress = float(st.iterations)
                 break
             # A failure: back to the last committed checkpoint, then wait for the restart.
             ledger.fail()
             st.failures += 1
-            st.failure_times_s.append(env.now)
-            wait_s = pool.replace(env.now, self.failure.detection_s + self.failure.replacement_s, self._borrow_node)
+            st.failure_times_s.append(now_s)
+            wait_s = pool.replace(now_s, self.failure.detection_s + self.failure.replacement_s, self._borrow_node)
             reload_s = 0.0
             if self.storage is not None and ledger.committed > 0:
                 reload_s = self.storage.read_time_s(st.checkpoint_bytes)
             else:
                 self.reloads_skipped += 1
-            restart = (env.now, wait_s, reload_s)
-            st.restarts.append((env.now, env.now + wait_s + reload_s))
-            ledger.restart(env.now + wait_s + reload_s)
-            schedule = self._schedule(env.now + wait_s + reload_s)
+            restart = (now_s, wait_s, reload_s)
+            resume_s = now_s + wait_s + reload_s
+            st.restarts.append((now_s, resume_s))
+            ledger.restart(resume_s)
+            schedule = self._schedule(resume_s)
             exposure_s = self._draw_exposure()
 
         st.finished_at_s = env.now
@@ -736,7 +794,9 @@ class TrainingJob:
         """Running time until the next failure [s], from the job's own stream (memoryless)."""
         if self.failure is None or self._rng is None:
             return math.inf
-        return sample_time_to_failure_s(self._rng, self.failure.rate_per_s)
+        if not self._exposures:  # drawn ahead, a batch at a time: the stream is the job's alone
+            self._exposures = sample_times_to_failure_s(self._rng, self.failure.rate_per_s, _EXPOSURE_BATCH)[::-1]
+        return self._exposures.pop()
 
     # ------------------------------------------------------------------ results
     def settle(self, now_s: float) -> None:
