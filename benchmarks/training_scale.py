@@ -10,6 +10,7 @@ GPU count, iterations or checkpoints: checkpoints are folded into each stretch's
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import statistics
 import time
@@ -53,6 +54,9 @@ def run(overrides: list[str]) -> tuple[float, dict]:
     if "gpu_mtbf" in data["jobs"][0]["failures"]:
         del data["jobs"][0]["failures"]["calibration"]  # an explicit MTBF replaces the calibration
     scenario = validate_scenario(data, str(SCENARIO), SCENARIO.parent, name=SCENARIO.stem)
+    # The previous run's objects hold reference cycles (meter <-> loads, SimPy processes): collect them now, so
+    # that no run pays for the garbage of the run before it.
+    gc.collect()
     started = time.perf_counter()
     summary = Simulation(scenario).run().summary
     return time.perf_counter() - started, summary
