@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from operator import itemgetter
+from typing import NamedTuple
 
 import numpy as np
 import simpy
@@ -207,6 +208,19 @@ def weather_source(section: WeatherSection) -> WeatherSource:
 # ---------------------------------------------------------------------------------------------------------
 
 
+class WeatherBlock(NamedTuple):
+    """A stretch of weather as the meter takes it: step i holds from `starts_s[i]` [s from the run's start]."""
+
+    starts_s: list[float]
+    steps: list            # what the facility's draw gets for each step (None where the model ignores it)
+    dry_bulb_c: list[float]
+    wet_bulb_c: list[float]
+    end_epoch_s: float     # where the block ends [UTC epoch s]
+
+    def schedule(self, meter: Meter, now_s: float) -> None:
+        meter.schedule_weather(now_s, self.starts_s, self.steps, self.dry_bulb_c, self.wet_bulb_c)
+
+
 class WeatherDriver:
     """SimPy process that hands the meter the weather a block at a time (`meter.schedule_weather`): the meter
     applies each step as its time crosses the step's start, and the driver wakes at each block's end for the next.
@@ -233,12 +247,11 @@ class WeatherDriver:
         if first is not None:
             # The first block is scheduled at construction (time 0): the facility has weather before any
             # load draws. Its driver process then wakes once at the end of each block.
-            meter.schedule_weather(0.0, *first[:4])
+            first.schedule(meter, 0.0)
         self.process = env.process(self._run(first))
 
-    def _block(self, a_s: float) -> tuple[list[float], list, list[float], list[float], float] | None:
-        """Weather of [a, b): step start instants relative to the run [s], what the facility's draw gets for each
-        step, the dry and wet bulbs [C], and b [UTC epoch s]."""
+    def _block(self, a_s: float) -> "WeatherBlock | None":
+        """The weather of [a, b) [UTC epoch s], or None when there is none left to give."""
         b_s = a_s + self._block_s
         self._block_s = min(2.0 * self._block_s, MAX_WEATHER_BLOCK_S)
         if self.until_epoch_s is not None:
@@ -250,7 +263,7 @@ class WeatherDriver:
         dry_bulb_c = weather.dry_bulb_c.values.tolist()
         steps = self._steps_of(weather) if self._steps_of is not None else [None] * len(dry_bulb_c)
         starts_s = (weather.dry_bulb_c.edges_epoch_s - self.start_epoch_s).tolist()
-        return starts_s, steps, dry_bulb_c, weather.wet_bulb_c.values.tolist(), b_s
+        return WeatherBlock(starts_s, steps, dry_bulb_c, weather.wet_bulb_c.values.tolist(), b_s)
 
     @property
     def steps_applied(self) -> int:
@@ -262,7 +275,7 @@ class WeatherDriver:
         # them (`Meter.schedule_weather`), which is what makes an hourly weather year cheap.
         env = self.env
         while block is not None:
-            b_s = block[-1]
+            b_s = block.end_epoch_s
             wait_s = b_s - self.start_epoch_s - env.now
             if wait_s > 0:
                 yield env.timeout(wait_s)
@@ -271,7 +284,7 @@ class WeatherDriver:
                 self.source.check_covers(self.start_epoch_s + env.now + 1.0)
             block = self._block(b_s)
             if block is not None:
-                self.meter.schedule_weather(env.now, *block[:4])
+                block.schedule(self.meter, env.now)
 
 
 def weather_section(scenario: Scenario) -> WeatherSection | None:

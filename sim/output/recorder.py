@@ -89,7 +89,7 @@ class TimeseriesRecorder:
         for signal in self.signals:
             names += [signal.rate_column, signal.amount_column]
         names.append("water_l")
-        names += [f"cooling_{name}_kwh" for name in self.part_names]
+        names += list(self._part_columns)
         for columns, _ in self._providers:
             names += list(columns)
         return names

@@ -137,17 +137,17 @@ def allreduce_time_s(
 def allgather_time_s(ranks: int, size_bytes: float, link: AlphaBeta) -> float:
     """Ring all-gather time [s]: ``(p-1) alpha + (p-1)/p * n / B``, n the gathered size
     (Thakur et al. 2005, ring algorithm; nccl-tests PERFORMANCE.md, AllGather)."""
-    _check_ranks(ranks)
-    _check_size(size_bytes)
-    if ranks == 1:
-        return 0.0
-    steps = ranks - 1
-    return steps * link.latency_s + steps / ranks * size_bytes / link.bandwidth_bytes_per_s
+    return _ring_pass_time_s(ranks, size_bytes, link)
 
 
 def reduce_scatter_time_s(ranks: int, size_bytes: float, link: AlphaBeta) -> float:
     """Ring reduce-scatter time [s]: ``(p-1) alpha + (p-1)/p * n / B``, n the input size
     (Thakur et al. 2005; nccl-tests PERFORMANCE.md, ReduceScatter)."""
+    return _ring_pass_time_s(ranks, size_bytes, link)
+
+
+def _ring_pass_time_s(ranks: int, size_bytes: float, link: AlphaBeta) -> float:
+    """One pass round a ring of p ranks, each moving n/p per step: all-gather and reduce-scatter alike."""
     _check_ranks(ranks)
     _check_size(size_bytes)
     if ranks == 1:

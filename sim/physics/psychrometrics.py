@@ -60,14 +60,24 @@ def saturation_vapour_pressure_pa(temperature_c):
     (Hyland & Wexler 1983). Example: 25 C -> 3169.7 Pa (ASHRAE 2017 ch. 1 Table 3).
     """
     t_c = _as_array(temperature_c)
+    _check_temperature(t_c)
+    return _return(_saturation_pa(t_c), temperature_c)
+
+
+def _check_temperature(t_c: np.ndarray) -> None:
     if np.any((t_c < MIN_TEMPERATURE_C) | (t_c > MAX_TEMPERATURE_C)):
-        raise ValueError(f"temperature outside [{MIN_TEMPERATURE_C}, {MAX_TEMPERATURE_C}] C: {temperature_c}")
+        raise ValueError(f"temperature outside [{MIN_TEMPERATURE_C}, {MAX_TEMPERATURE_C}] C: {t_c}")
+
+
+def _saturation_pa(t_c: np.ndarray) -> np.ndarray:
+    """Eqs. (5)/(6) on an array already checked to lie in their range (see `saturation_vapour_pressure_pa`)."""
     t_k = t_c + KELVIN_AT_0_C
+    log_t_k = np.log(t_k)
     c1, c2, c3, c4, c5, c6, c7 = _C_ICE
-    ln_ice = c1 / t_k + c2 + t_k * (c3 + t_k * (c4 + t_k * (c5 + t_k * c6))) + c7 * np.log(t_k)
+    ln_ice = c1 / t_k + c2 + t_k * (c3 + t_k * (c4 + t_k * (c5 + t_k * c6))) + c7 * log_t_k
     c8, c9, c10, c11, c12, c13 = _C_WATER
-    ln_water = c8 / t_k + c9 + t_k * (c10 + t_k * (c11 + t_k * c12)) + c13 * np.log(t_k)
-    return _return(np.exp(np.where(t_c <= TRIPLE_POINT_WATER_C, ln_ice, ln_water)), temperature_c)
+    ln_water = c8 / t_k + c9 + t_k * (c10 + t_k * (c11 + t_k * c12)) + c13 * log_t_k
+    return np.exp(np.where(t_c <= TRIPLE_POINT_WATER_C, ln_ice, ln_water))
 
 
 def humidity_ratio_from_vapour_pressure(vapour_pressure_pa, pressure_pa):
@@ -127,13 +137,9 @@ def humidity_ratio_from_wet_bulb(dry_bulb_c, wet_bulb_c, pressure_pa):
     heats in kJ/kg and kJ/(kg K) as printed in the Handbook.
     Example: t = 30 C, t* = 25 C, p = 95461 Pa -> W = 0.0192281 (PsychroLib test value).
     """
-    t = _as_array(dry_bulb_c)
     t_star = _as_array(wet_bulb_c)
-    p = _as_array(pressure_pa)
-    w_s = MOLAR_MASS_RATIO_WATER_AIR * (ps := _as_array(saturation_vapour_pressure_pa(t_star))) / (p - ps)
-    above = ((2501.0 - 2.326 * t_star) * w_s - 1.006 * (t - t_star)) / (2501.0 + 1.86 * t - 4.186 * t_star)
-    below = ((2830.0 - 0.24 * t_star) * w_s - 1.006 * (t - t_star)) / (2830.0 + 1.86 * t - 2.1 * t_star)
-    out = np.where(t_star >= 0.0, above, below)
+    _check_temperature(t_star)
+    out = _w_from_wet_bulb(_as_array(dry_bulb_c), t_star, _as_array(pressure_pa))
     return _return(out, dry_bulb_c, wet_bulb_c, pressure_pa)
 
 
@@ -194,20 +200,13 @@ def wet_bulb_from_humidity_ratio_c(dry_bulb_c, humidity_ratio, pressure_pa):
 
 
 def _w_from_wet_bulb(t, t_star, p):
-    """`humidity_ratio_from_wet_bulb` on arrays already checked: the inner loop of the wet-bulb solve."""
-    t_k = t_star + KELVIN_AT_0_C
-    c1, c2, c3, c4, c5, c6, c7 = _C_ICE
-    c8, c9, c10, c11, c12, c13 = _C_WATER
-    log_t = np.log(t_k)
-    ln_ps = np.where(t_star <= TRIPLE_POINT_WATER_C,
-                     c1 / t_k + c2 + t_k * (c3 + t_k * (c4 + t_k * (c5 + t_k * c6))) + c7 * log_t,
-                     c8 / t_k + c9 + t_k * (c10 + t_k * (c11 + t_k * c12)) + c13 * log_t)
-    ps = np.exp(ln_ps)
+    """Eqs. (33)/(35) on arrays already checked (see `humidity_ratio_from_wet_bulb`): also the inner loop of the
+    wet-bulb solve, which checks its bracket once instead of at every step."""
+    ps = _saturation_pa(t_star)
     w_s = MOLAR_MASS_RATIO_WATER_AIR * ps / (p - ps)
-    above = t_star >= 0.0
-    return np.where(above,
-                    ((2501.0 - 2.326 * t_star) * w_s - 1.006 * (t - t_star)) / (2501.0 + 1.86 * t - 4.186 * t_star),
-                    ((2830.0 - 0.24 * t_star) * w_s - 1.006 * (t - t_star)) / (2830.0 + 1.86 * t - 2.1 * t_star))
+    above = ((2501.0 - 2.326 * t_star) * w_s - 1.006 * (t - t_star)) / (2501.0 + 1.86 * t - 4.186 * t_star)
+    below = ((2830.0 - 0.24 * t_star) * w_s - 1.006 * (t - t_star)) / (2830.0 + 1.86 * t - 2.1 * t_star)
+    return np.where(t_star >= 0.0, above, below)
 
 
 def wet_bulb_from_relative_humidity_c(dry_bulb_c, relative_humidity_pct, pressure_pa):
