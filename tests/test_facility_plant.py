@@ -328,6 +328,26 @@ def test_plant_runs_are_reproducible():
     assert first.equals(second)
 
 
+def test_weather_blocks_kept_for_the_next_run_give_the_same_rows_and_follow_the_plant():
+    from sim.facility import plant as P
+
+    hot_air = scenario(weather={"climate": "hot_dry"}, duration="1d", jobs=[job("a", 16, 30.0)])
+    hot_liquid = scenario(facility={"model": "plant", "design_it_power_w": 40e3, "cooling": "liquid"},
+                          weather={"climate": "hot_dry"}, duration="1d", jobs=[job("a", 16, 30.0)])
+    P._BLOCKS.clear()
+    _, computed = run(hot_air)
+    assert len(P._BLOCKS) == 1
+    _, reused = run(hot_air)        # the block of the first run, from the cache
+    assert len(P._BLOCKS) == 1
+    assert reused.equals(computed)
+    _, liquid = run(hot_liquid)     # another plant: its own weather terms, not the air plant's
+    assert len(P._BLOCKS) == 2
+    P._BLOCKS.clear()
+    _, liquid_fresh = run(hot_liquid)
+    assert liquid.equals(liquid_fresh)
+    assert not liquid.cooling_kwh.equals(computed.cooling_kwh)
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Weather files through the engine
 # ---------------------------------------------------------------------------------------------------------

@@ -75,6 +75,11 @@ class PlantFacility:
         self.part_names = installed_parts(spec)
         self._pick = itemgetter(*(ALL_PARTS.index(name) for name in self.part_names))
 
+    @property
+    def weather_steps_key(self) -> CoolingPlantSpec:
+        """What `weather_steps` depends on besides the weather: the plant (a frozen, hashable spec)."""
+        return self.spec
+
     def weather_steps(self, weather: wx.Weather) -> list[tuple[float, ...]]:
         """What `draw` needs of each step of `weather`: the plant's weather-only terms, computed at once."""
         return self.steps_for(weather.dry_bulb_c.values, weather.wet_bulb_c.values)
@@ -150,6 +155,9 @@ class WeatherSource:
     climate: str | None = None
     series: wx.Weather | None = None
     path: Path | None = None
+    # What the weather of a window depends on, when that is known and hashable (a climate's name; an EPW file's
+    # path, modification time and size): blocks of it are then kept per process (`_cached_block`).
+    cache_key: tuple | None = None
 
     @property
     def end_epoch_s(self) -> float:
@@ -189,13 +197,15 @@ def weather_source(section: WeatherSection) -> WeatherSource:
     """Read the [weather] table's file (DataFileError names the file and line) or take its built-in climate."""
     if section.file is None:
         model = wx.CLIMATES[section.climate]
-        return WeatherSource(f"built-in climate '{section.climate}' ({model.source})", climate=section.climate)
+        return WeatherSource(f"built-in climate '{section.climate}' ({model.source})", climate=section.climate,
+                             cache_key=("climate", section.climate))
     path = Path(section.file)
     suffix = path.suffix.lower()
     if suffix == ".epw":
         stat = path.stat()
         year = _typical_year(str(path), stat.st_mtime_ns, stat.st_size)
-        return WeatherSource(f"EPW typical year {path.name}", typical_year=year, path=path)
+        return WeatherSource(f"EPW typical year {path.name}", typical_year=year, path=path,
+                             cache_key=("epw", str(path), stat.st_mtime_ns, stat.st_size))
     if suffix == ".csv":
         return WeatherSource(f"CSV {path.name}", series=wx.read_weather_csv(path, section.elevation_m), path=path)
     if suffix == ".json":
@@ -219,6 +229,14 @@ class WeatherBlock(NamedTuple):
 
     def schedule(self, meter: Meter, now_s: float) -> None:
         meter.schedule_weather(now_s, self.starts_s, self.steps, self.dry_bulb_c, self.wet_bulb_c)
+
+
+# Weather blocks kept per process, least recently used first: a sweep or a comparison runs many scenarios on the
+# same climate or EPW file and plant, and a block (hourly weather with its wet bulb, and the plant's weather terms
+# of every step: about 15 ms for a year) depends only on the source, the window and the plant. The meter only
+# reads a block's lists, so runs can share them.
+_BLOCKS: dict[tuple, WeatherBlock] = {}
+_MAX_CACHED_BLOCKS = 8
 
 
 class WeatherDriver:
@@ -259,6 +277,19 @@ class WeatherDriver:
         b_s = min(b_s, self.source.end_epoch_s)
         if not b_s > a_s:
             return None
+        steps_key = getattr(self.facility, "weather_steps_key", None) if self._steps_of is not None else ()
+        if self.source.cache_key is None or steps_key is None:
+            return self._make_block(a_s, b_s)
+        key = (self.source.cache_key, a_s, b_s, self.start_epoch_s, steps_key)
+        block = _BLOCKS.pop(key, None)
+        if block is None:
+            block = self._make_block(a_s, b_s)
+            while len(_BLOCKS) >= _MAX_CACHED_BLOCKS:
+                _BLOCKS.pop(next(iter(_BLOCKS)))
+        _BLOCKS[key] = block  # (re)inserted last: the dict's order is the order of use
+        return block
+
+    def _make_block(self, a_s: float, b_s: float) -> WeatherBlock:
         weather = self.source.window(a_s, b_s)
         dry_bulb_c = weather.dry_bulb_c.values.tolist()
         steps = self._steps_of(weather) if self._steps_of is not None else [None] * len(dry_bulb_c)

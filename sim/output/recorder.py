@@ -162,8 +162,12 @@ class TimeseriesRecorder:
         self._materialise_parts()
         first = self._rows_folded
         for name in self._additive:
-            values = self._columns[name][first:]
-            self.totals[name].add(math.fsum(v for v in values if v is not None))
+            values = self._columns[name][first:] if first else self._columns[name]
+            try:
+                total = math.fsum(values)
+            except TypeError:  # a provider left gaps (None) in this column: the generator only then
+                total = math.fsum(v for v in values if v is not None)
+            self.totals[name].add(total)
         self._rows_folded = len(self._columns["timestamp"])
 
     def total(self, column: str) -> float:
