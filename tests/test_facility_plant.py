@@ -328,6 +328,55 @@ def test_plant_runs_are_reproducible():
     assert first.equals(second)
 
 
+@settings(max_examples=60, deadline=None)
+@given(variant=variants, seed=st.integers(0, 2**32 - 1))
+def test_the_plants_numpy_twin_gives_its_scalar_draws_bit_for_bit(variant, seed):
+    f = facility(variant)
+    rng = np.random.default_rng(seed)
+    dry_bulb_c = rng.uniform(-40.0, 50.0, 64)
+    steps = f.steps_for(dry_bulb_c, dry_bulb_c - rng.uniform(0.0, 30.0, 64))
+    it_w = (rng.uniform(0.0, 1.3, 64) * DESIGN_W).tolist()
+    it_w[0] = 0.0
+    assert f.draws(it_w, steps) == [tuple(f.draw(h, terms)) for h, terms in zip(it_w, steps)]
+
+
+@pytest.mark.parametrize("interval, exposed_fraction", [("15min", 0.0), ("15min", 0.1), ("1h", 0.1), ("2h", 0.1)])
+def test_a_long_crossing_evaluated_at_once_gives_the_rows_of_one_draw_per_step(monkeypatch, interval,
+                                                                                exposed_fraction):
+    """Hours without an event are crossed in one go, with the plant's draws for all of them in one numpy call
+    (`Meter._plan_draws`): the rows are those of evaluating the plant at each weather step, to the last bit,
+    for constant and periodic loads and bins shorter than, equal to and longer than the weather's hour."""
+    from sim.engine import meter as meter_module
+
+    data = {
+        "scenario": {"start": datetime(2023, 7, 1, 0, 20, tzinfo=UTC), "duration": "3d"},
+        "cluster": {"node": "dgx-h100", "nodes": 4},
+        "facility": {"model": "plant", "design_it_power_w": 40e3},
+        "weather": {"climate": "hot_dry"},
+        "output": {"interval": interval},
+        "jobs": [{**job("a", 16, 40.0), "exposed_communication_fraction": exposed_fraction}],
+    }
+    sc = validate_scenario(data, "test.toml", None)
+    calls = []
+    draws = PlantFacility.draws
+    monkeypatch.setattr(PlantFacility, "draws", lambda self, it_w, steps: calls.append(len(steps)) or draws(self, it_w, steps))
+    planned_summary, planned = run(sc)
+    assert calls and max(calls) >= 24  # the plan did the work
+    monkeypatch.setattr(meter_module, "_PLAN_MAX_STRETCHES", 20)
+    calls.clear()
+    _, chunked = run(sc)
+    assert max(calls) == 20  # a long crossing planned in chunks
+    if interval == "15min":
+        assert len(calls) >= 3
+    assert chunked.equals(planned)
+    monkeypatch.setattr(meter_module, "_PLAN_MIN_STRETCHES", 10**9)
+    calls.clear()
+    stepwise_summary, stepwise = run(sc)
+    assert not calls
+    assert planned.equals(stepwise)
+    assert planned_summary["pue"] == stepwise_summary["pue"]
+
+
 def test_weather_blocks_kept_for_the_next_run_give_the_same_rows_and_follow_the_plant():
     from sim.facility import plant as P
 

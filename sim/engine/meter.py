@@ -13,8 +13,11 @@ Everything here is in joules and seconds; conversion to kWh happens in the outpu
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, NamedTuple, Protocol
+
+import numpy as np
 
 from sim.engine.cyclic import SwitchPower
 from sim.engine.profiles import ZERO, ConstantPower, PeriodicPower
@@ -25,6 +28,11 @@ _CHANNEL_INDEX = {name: i for i, name in enumerate(IT_CHANNELS)}
 
 # Owner of the facility's overhead when no IT load draws power at all (e.g. misc load alone).
 UNATTRIBUTED = "unattributed"
+
+# A crossing of at least this many stretches gets its facility draws evaluated at once (`Meter._plan_draws`), in
+# chunks of at most the second number (so that a plan's memory does not grow with the crossing).
+_PLAN_MIN_STRETCHES = 16
+_PLAN_MAX_STRETCHES = 2048
 
 
 @dataclass(frozen=True)
@@ -163,6 +171,25 @@ class _Owner:
         self.snapshot = snapshot                  # the per-IT-joule accumulators then (`_accumulators`)
 
 
+class _Plan:
+    """The stretches of one long crossing (`Meter._plan_draws`): where each starts and ends [s], its facility draw
+    (FacilityDraw's fields, as a plain tuple) and, with periodic loads, its measured IT energies (`Meter._measure`)."""
+
+    __slots__ = ("starts_s", "ends_s", "draws", "measured", "next")
+
+    def __init__(self, starts_s: list[float], ends_s: list[float], draws: list[tuple], measured: list | None):
+        self.starts_s, self.ends_s, self.draws, self.measured = starts_s, ends_s, draws, measured
+        self.next = 0
+
+    def index(self, start_s: float, end_s: float) -> int:
+        """The index of the stretch [start_s, end_s) if it is the plan's next one (it then counts as taken), else -1."""
+        i = self.next
+        if i < len(self.ends_s) and self.ends_s[i] == end_s and self.starts_s[i] == start_s:
+            self.next = i + 1
+            return i
+        return -1
+
+
 class Meter:
     """Integrates every load, the facility overhead and the signals' amounts of the energy, exactly.
 
@@ -244,6 +271,10 @@ class Meter:
         self._part_names = tuple(facility.part_names)
         # A facility model whose draw ignores the weather (fixed_pue) keeps its cached draw across weather steps.
         self._weather_dependent = bool(getattr(facility, "weather_dependent", True))
+        # A weather-dependent facility model that can evaluate many (heat, weather) pairs at once (`draws`: the
+        # cooling plant) gets the draws of a long crossing in one call (`_plan_draws`).
+        self._draws = getattr(facility, "draws", None) if self._weather_dependent else None
+        self._plan: _Plan | None = None
         self._reset_bin()
         self.finished = False
         # Weather known ahead (`schedule_weather`): its steps are applied as `advance` crosses them, like bin
@@ -498,30 +529,81 @@ class Meter:
     def _cross_edges(self, t_s: float) -> None:
         """Close every bin that ends by `t_s` and apply every scheduled weather step that starts by then, in
         time order (a bin that ends where a step starts is closed first: the step holds from there on)."""
-        while True:
-            bin_end_s, weather_s = self._bin_end_s, self._wx_next_s
-            if weather_s < bin_end_s:
-                if t_s < weather_s:
+        if self._draws is not None:
+            while t_s - self._next_edge_s >= _PLAN_MIN_STRETCHES * self.bin_s:
+                planned_to_s = self._plan_draws(t_s)
+                if planned_to_s is None:
                     break
-                self._apply_scheduled_weather()
-            else:
-                if t_s < bin_end_s:
-                    break
-                self._close_bin(bin_end_s)
+                self._cross_to(planned_to_s)
+        self._cross_to(t_s)
 
-    def _update_rates(self) -> None:
-        """The constant rates of the stretch since `_since_s` (constant loads only; see `_integrate`)."""
+    def _cross_to(self, t_s: float) -> None:
+        """The crossing itself, with the plan made for it (if any) dropped at its end."""
+        try:
+            while True:
+                bin_end_s, weather_s = self._bin_end_s, self._wx_next_s
+                if weather_s < bin_end_s:
+                    if t_s < weather_s:
+                        break
+                    self._apply_scheduled_weather()
+                else:
+                    if t_s < bin_end_s:
+                        break
+                    self._close_bin(bin_end_s)
+        finally:
+            self._plan = None
+
+    def _plan_draws(self, t_s: float) -> float | None:
+        """Before a long crossing (hours without an event: a year-long training run closes its 8,760 hourly bins in
+        one `advance`), find the stretches it will integrate, measure their IT heat and ask the facility model for
+        all their draws in one call: the cooling plant's numpy twin of its scalar path (`draws`) costs a fraction
+        of what a call per weather step does. Each stretch then takes its draw, and its measured energies, from
+        the plan: the same numbers, bit for bit, as evaluating them there (benchmarks/facility_overhead.py).
+        Returns where the planned stretches end (at most `_PLAN_MAX_STRETCHES` of them), or None for no plan.
+
+        The stretches end at the bin ends and weather starts up to t_s, as `_cross_edges` walks them; each has
+        the weather step last started by its start (a step that starts where a bin ends holds after that bin)."""
+        if self._switching:
+            return None  # a profile that switches is unwrapped between stretches (`_take_switches`): measure as we go
+        bin_s, wx_starts_s, wx_index = self.bin_s, self._wx_starts_s, self._wx_index
+        t_s = min(t_s, self._next_edge_s + _PLAN_MAX_STRETCHES * bin_s)  # enough edges for a chunk, not many more
+        # bin ends as `_close_bin` makes them, (index + 1) x bin_s: an int times a float rounds alike in numpy
+        bin_ends_s = np.arange(self._bin_index + 1, math.floor(t_s / bin_s) + 2) * bin_s
+        wx_end = bisect_right(wx_starts_s, t_s, wx_index)
+        weather_starts_s = np.array(wx_starts_s[wx_index:wx_end], dtype=float)
+        ends_s = np.union1d(bin_ends_s[bin_ends_s <= t_s], weather_starts_s)
+        ends_s = ends_s[ends_s > self._since_s][:_PLAN_MAX_STRETCHES]
+        if ends_s.size < _PLAN_MIN_STRETCHES:
+            return None
+        starts_s = np.concatenate(([self._since_s], ends_s[:-1]))
+        in_force = (np.searchsorted(weather_starts_s, starts_s, side="right") - 1).tolist()
+        steps, weather = self._wx_steps, self.weather
+        weathers = [steps[wx_index + j] if j >= 0 else weather for j in in_force]
+        starts, ends = starts_s.tolist(), ends_s.tolist()
+        if self._periodic:
+            measured = list(map(self._measure, starts, ends))
+            heats_w = [max(it_j / (b - a), 0.0) for (_, _, it_j), a, b in zip(measured, starts, ends)]
+        else:
+            cw = self._channel_const_w
+            measured = None
+            heats_w = [max(cw[0] + cw[1] + cw[2] + cw[3], 0.0)] * len(ends)
+        self._plan = _Plan(starts, ends, self._draws(heats_w, weathers), measured)
+        return ends[-1]
+
+    def _update_rates(self, draw: tuple | None = None) -> None:
+        """The constant rates of the stretch since `_since_s` (constant loads only; see `_integrate`); `draw`, the
+        facility's draw at this heat and weather when a plan has it (FacilityDraw's fields)."""
         cw = self._channel_const_w
         it_w = cw[0] + cw[1] + cw[2] + cw[3]
-        draw = self.facility_draw(it_w)
+        cooling_w, loss_w, misc_w, water_l_per_s, parts_w = self.facility_draw(it_w) if draw is None else draw
         self._it_w = it_w
-        self._cooling_w, self._loss_w, self._misc_w = draw.cooling_w, draw.power_loss_w, draw.misc_w
-        self._water_l_per_s = draw.water_l_per_s
-        self._parts_w = draw.parts_w
-        self._facility_w = it_w + draw.cooling_w + draw.power_loss_w + draw.misc_w
+        self._cooling_w, self._loss_w, self._misc_w = cooling_w, loss_w, misc_w
+        self._water_l_per_s = water_l_per_s
+        self._parts_w = parts_w
+        self._facility_w = it_w + cooling_w + loss_w + misc_w
         if it_w > 0:
             self._fac_per_it = self._facility_w / it_w
-            self._water_per_it = draw.water_l_per_s / it_w
+            self._water_per_it = water_l_per_s / it_w
         else:
             self._fac_per_it = self._water_per_it = 0.0
         self._rates_valid = True
@@ -547,6 +629,12 @@ class Meter:
         if self._periodic:
             self._integrate_with_periodic(start_s, t_s)
             return
+        if self._plan is not None:
+            i = self._plan.index(start_s, t_s)
+            if i < 0:
+                self._plan = None
+            elif not self._rates_valid:
+                self._update_rates(self._plan.draws[i])
         if not self._rates_valid:
             self._update_rates()
         cw, bc = self._channel_const_w, self._bin_channel_j
@@ -577,28 +665,28 @@ class Meter:
         constant loads and for linear facility models; for a periodic load, iterations of seconds, the
         plant's thermal mass smooths the phases anyway)."""
         dt_s = t_s - start_s
-        channel_j = [p * dt_s for p in self._channel_const_w]
-        periodic_j = []
-        for load in self._periodic:
-            e = load.periodic.energy_j(start_s, t_s)
-            channel_j[load.channel_index] += e
-            periodic_j.append(e)
+        plan = self._plan
+        if plan is not None and (planned := plan.index(start_s, t_s)) >= 0:
+            channel_j, periodic_j, it_j = plan.measured[planned]
+            cooling_w, loss_w, misc_w, water_l_per_s, parts_w = plan.draws[planned]
+        else:
+            self._plan = None
+            channel_j, periodic_j, it_j = self._measure(start_s, t_s)
+            cooling_w, loss_w, misc_w, water_l_per_s, parts_w = self.facility_draw(it_j / dt_s)
         bc = self._bin_channel_j
         for i, e in enumerate(channel_j):
             bc[i] += e
-        it_j = math.fsum(channel_j)
-        draw = self.facility_draw(it_j / dt_s)
-        cooling_j, loss_j, misc_j = draw.cooling_w * dt_s, draw.power_loss_w * dt_s, draw.misc_w * dt_s
-        water_l = draw.water_l_per_s * dt_s
+        cooling_j, loss_j, misc_j = cooling_w * dt_s, loss_w * dt_s, misc_w * dt_s
+        water_l = water_l_per_s * dt_s
         self._bin_cooling_j += cooling_j
         self._bin_loss_j += loss_j
         self._bin_misc_j += misc_j
         self._bin_water_l += water_l
         self._bin_ambient += self.ambient_c * dt_s
         self._bin_wet_bulb += self.wet_bulb_c * dt_s
-        if draw.parts_w:
+        if parts_w:
             parts = self._bin_parts_j
-            for i, part_w in enumerate(draw.parts_w):
+            for i, part_w in enumerate(parts_w):
                 parts[i] += part_w * dt_s
         facility_j = it_j + cooling_j + loss_j + misc_j
         self._facility_j += facility_j
@@ -617,6 +705,17 @@ class Meter:
             self._credit_unattributed(facility_j, water_l)
         if self._switching:
             self._take_switches(t_s)
+
+    def _measure(self, start_s: float, t_s: float) -> tuple[list[float], list[float], float]:
+        """The IT energy [J] of the stretch [start_s, t_s): by channel, of each periodic load, and in all."""
+        dt_s = t_s - start_s
+        channel_j = [p * dt_s for p in self._channel_const_w]
+        periodic_j = []
+        for load in self._periodic:
+            e = load.periodic.energy_j(start_s, t_s)
+            channel_j[load.channel_index] += e
+            periodic_j.append(e)
+        return channel_j, periodic_j, math.fsum(channel_j)
 
     def _take_switches(self, t_s: float) -> None:
         """Hand each load whose switch instant is past its profile after the switch: the same integral, and

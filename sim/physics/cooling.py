@@ -775,6 +775,81 @@ class ScalarPlant:
         return (chiller_w, crah_fan_w, cdu_pump_w, chw_pump_w + condenser_pump_w, tower_fan_w, dry_fan_w,
                 ups_w, pdu_w, misc_w, water_l_per_s)
 
+    def power_many(self, it_power_w, terms) -> tuple[np.ndarray, ...]:
+        """`power` at many operating points at once: arrays of IT power [W] and one row of weather terms per
+        point (shape (n, 8)). The same operations in the same order as `power`, element by element (numpy's
+        float64 arithmetic rounds as Python's does), so each element equals what `power` gives, bit for bit;
+        the meter uses it to evaluate a long run of hourly weather steps in one call (`Meter._plan_draws`)."""
+        (pdu_r, pdu0, pdu1, pdu2, ups_r, ups0, ups1, ups2, f_liq, variable_speed, air_w_per_m3_s, design_flow,
+         design_fan_w, chw_pump_k, cdu_pump_k, has_liquid, chw_nominal_w, liq_nominal_w, c0, c1, c2, min_plr, cop,
+         towers, cond_pump_k, design_rejected_w, tower_fan_k, h_fg, circulating_j_per_kg, drift, cycles, rho_l,
+         dry_w_per_m3_s, dry_design_flow, dry_design_fan_w, misc_w) = self._c
+        oa_share, chw_free, chw_ratio, chw_pr, liq_free, liq_ratio, liq_pr, evaporated = np.asarray(terms, float).T
+        it_w = np.asarray(it_power_w, dtype=float)
+        if np.any(it_w < 0.0):
+            raise ValueError("IT power must be >= 0 W")
+        zeros = np.zeros(it_w.shape)
+
+        def chiller(mech_w, nominal_w, capacity_ratio, power_ratio):
+            available_w = nominal_w * capacity_ratio
+            plr = mech_w / available_w
+            plr_curve = np.where(plr > min_plr, plr, min_plr)
+            cycling = np.where(plr >= min_plr, 1.0, plr / min_plr)
+            return (c0 + c1 * plr_curve + c2 * plr_curve * plr_curve) * power_ratio * available_w / cop * cycling
+
+        with np.errstate(divide="ignore", invalid="ignore"):  # like `power`, the caller checks the result is finite
+            x = it_w / pdu_r
+            pdu_w = pdu_r * (pdu0 + pdu1 * x + pdu2 * x * x)
+            y = (it_w + pdu_w) / ups_r
+            ups_w = ups_r * (ups0 + ups1 * y + ups2 * y * y)
+            air_heat_w = (1.0 - f_liq) * it_w + ups_w + pdu_w
+            if variable_speed:
+                ratio = air_heat_w / air_w_per_m3_s / design_flow
+                crah_fan_w = design_fan_w * ratio * ratio * ratio
+            else:
+                crah_fan_w = zeros + design_fan_w
+            air_load_w = air_heat_w + crah_fan_w
+            heat_exhausted_w = oa_share * air_load_w
+            coil_w = air_load_w - heat_exhausted_w
+            chw_pump_w = coil_w * chw_pump_k
+            load_w = coil_w + chw_pump_w
+            free_w = chw_free * load_w
+            mech_w = load_w - free_w
+            chiller_w = chiller(mech_w, chw_nominal_w, chw_ratio, chw_pr) if chw_nominal_w > 0.0 else zeros
+            if has_liquid:
+                liquid_w = f_liq * it_w
+                cdu_pump_w = liquid_w * cdu_pump_k
+                load_w = liquid_w + cdu_pump_w
+                liq_free_w = liq_free * load_w
+                liq_mech_w = load_w - liq_free_w
+                if liq_nominal_w > 0.0:
+                    chiller_w = chiller_w + chiller(liq_mech_w, liq_nominal_w, liq_ratio, liq_pr)
+                free_w = free_w + liq_free_w
+                mech_w = mech_w + liq_mech_w
+            else:
+                cdu_pump_w = zeros
+            if towers:
+                condenser_heat_w = free_w + mech_w + chiller_w
+                condenser_pump_w = condenser_heat_w * cond_pump_k
+                tower_heat_w = condenser_heat_w + condenser_pump_w
+                ratio = tower_heat_w / design_rejected_w
+                ratio = np.where(ratio > 1.0, 1.0, ratio)
+                tower_fan_w = tower_fan_k * design_rejected_w * ratio * ratio * ratio
+                evaporation_kg_s = evaporated * tower_heat_w / h_fg
+                drift_kg_s = drift * (tower_heat_w / circulating_j_per_kg)
+                blowdown_kg_s = evaporation_kg_s / (cycles - 1.0) - drift_kg_s
+                blowdown_kg_s = np.where(blowdown_kg_s < 0.0, 0.0, blowdown_kg_s)
+                water_l_per_s = (evaporation_kg_s + drift_kg_s + blowdown_kg_s) / rho_l
+                dry_fan_w = zeros
+            else:
+                condenser_pump_w = free_w * cond_pump_k
+                flow = (free_w + condenser_pump_w) / dry_w_per_m3_s
+                ratio = np.where(flow < dry_design_flow, flow, dry_design_flow) / dry_design_flow
+                dry_fan_w = dry_design_fan_w * ratio * ratio * ratio
+                tower_fan_w = zeros
+                water_l_per_s = zeros
+        return (chiller_w, crah_fan_w, cdu_pump_w, chw_pump_w + condenser_pump_w, tower_fan_w, dry_fan_w,
+                ups_w, pdu_w, zeros + misc_w, water_l_per_s)
 
 @dataclass(frozen=True)
 class FacilitySummary:
