@@ -340,12 +340,16 @@ def test_the_plants_numpy_twin_gives_its_scalar_draws_bit_for_bit(variant, seed)
     assert f.draws(it_w, steps) == [tuple(f.draw(h, terms)) for h, terms in zip(it_w, steps)]
 
 
-@pytest.mark.parametrize("interval, exposed_fraction", [("15min", 0.0), ("15min", 0.1), ("1h", 0.1), ("2h", 0.1)])
+@pytest.mark.parametrize("interval, exposed_fraction, grid", [
+    ("15min", 0.0, None), ("15min", 0.1, None), ("1h", 0.1, None), ("2h", 0.1, None),
+    ("15min", 0.0, {"region": "us-virginia"}), ("1h", 0.1, {"region": "us-virginia"}),
+])
 def test_a_long_crossing_evaluated_at_once_gives_the_rows_of_one_draw_per_step(monkeypatch, interval,
-                                                                                exposed_fraction):
+                                                                                exposed_fraction, grid):
     """Hours without an event are crossed in one go, with the plant's draws for all of them in one numpy call
     (`Meter._plan_draws`): the rows are those of evaluating the plant at each weather step, to the last bit,
-    for constant and periodic loads and bins shorter than, equal to and longer than the weather's hour."""
+    for constant and periodic loads, bins shorter than, equal to and longer than the weather's hour, and an
+    hourly carbon intensity (whose steps the meter applies itself, and which cut a periodic load's stretches)."""
     from sim.engine import meter as meter_module
 
     data = {
@@ -356,6 +360,8 @@ def test_a_long_crossing_evaluated_at_once_gives_the_rows_of_one_draw_per_step(m
         "output": {"interval": interval},
         "jobs": [{**job("a", 16, 40.0), "exposed_communication_fraction": exposed_fraction}],
     }
+    if grid is not None:
+        data["grid"] = grid
     sc = validate_scenario(data, "test.toml", None)
     calls = []
     draws = PlantFacility.draws

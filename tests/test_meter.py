@@ -415,3 +415,79 @@ def test_a_switching_profile_integrates_like_the_change_it_stands_for():
     assert [b.it_energy_j for b in bins_switched] == pytest.approx([b.it_energy_j for b in bins_stepped], rel=1e-12)
     assert switched.owner_total("j").facility_energy_j == pytest.approx(
         stepped.owner_total("j").facility_energy_j, rel=1e-12)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    carbon=st.lists(st.tuples(st.floats(0.0, 200.0), st.floats(0.0, 900.0)), max_size=10),
+    price=st.lists(st.tuples(st.floats(0.0, 200.0), st.floats(0.0, 300.0)), max_size=6),
+    # 0 W or at least 1 W: a subnormal IT load against a fan's 200 W makes the overhead per IT watt infinite
+    loads=st.lists(st.tuples(st.floats(0.0, 200.0), st.one_of(st.just(0.0), st.floats(1.0, 5000.0))), max_size=8),
+    periodic=st.booleans(),
+    bin_s=st.sampled_from([7.0, 30.0, 3600.0]),
+    on_edges=st.booleans(),
+)
+def test_scheduled_signals_equal_signals_set_at_each_step(carbon, price, loads, periodic, bin_s, on_edges):
+    """Grid-signal steps handed over once (as the simulation does, a week at a time) give the bins and owner totals
+    of setting each step when it starts: constant and periodic loads (whose stretches signal steps cut), steps
+    inside bins and on bin ends, two signals, and the weather stepping at the same instants."""
+    from sim.engine.footprint import ELECTRICITY_PRICE
+
+    def steps(pairs):
+        rounded = sorted({(round(t / bin_s) * bin_s if on_edges else round(t, 3)): v for t, v in pairs}.items())
+        return [t for t, _ in rounded], [float(v) for _, v in rounded]
+
+    carbon_s, carbon_v = steps(carbon)
+    price_s, price_v = steps(price)
+    weather_s = [float(t) for t in range(0, 210, 10)]
+    weather = [Step(10.0 + t % 7) for t in range(len(weather_s))]
+    end_s = 210.0
+
+    def run(scheduled: bool):
+        bins = Bins()
+        meter = Meter(bin_s, WeatherPlant(), bins, intensity_g_per_kwh=300.0, signals=(ELECTRICITY_PRICE,))
+        meter.schedule_weather(0.0, weather_s, weather, [w.dry_bulb_c for w in weather], [w.wet_bulb_c for w in weather])
+        load = meter.load("gpu", "job")
+        host = meter.load("host", "job")
+        if periodic:
+            host.set_profile(0.0, PeriodicPower(0.0, (1.3, 0.7), (800.0, 200.0)))
+        events = [(t, 1, p) for t, p in loads]
+        if scheduled:
+            meter.schedule_signal("carbon", 0.0, carbon_s, carbon_v)
+            meter.schedule_signal(ELECTRICITY_PRICE.key, 0.0, price_s, price_v)
+        else:
+            events += [(t, 0, ("carbon", v)) for t, v in zip(carbon_s, carbon_v)]
+            events += [(t, 0, (ELECTRICITY_PRICE.key, v)) for t, v in zip(price_s, price_v)]
+        for t, kind, what in sorted(events, key=lambda e: (e[0], e[1])):
+            if kind == 0:
+                meter.set_signal(what[0], t, what[1])
+            else:
+                load.set_power_w(t, what)
+        meter.finish(end_s)
+        return bins, meter.owner_totals()
+
+    (by_step, a), (scheduled, b) = run(False), run(True)
+    assert [(x.start_s, x.end_s) for x in by_step] == [(y.start_s, y.end_s) for y in scheduled]
+    for x, y in zip(by_step, scheduled):
+        assert y.facility_energy_j == pytest.approx(x.facility_energy_j, rel=1e-12, abs=1e-9)
+        for key in ("carbon", ELECTRICITY_PRICE.key):
+            assert y.signal_energy_integral[key] == pytest.approx(x.signal_energy_integral[key], rel=1e-12, abs=1e-9)
+            assert y.signal_time_integral[key] == pytest.approx(x.signal_time_integral[key], rel=1e-12, abs=1e-9)
+    for owner in a:
+        for key in ("carbon", ELECTRICITY_PRICE.key):
+            assert b[owner].signal_energy_integral.get(key, 0.0) == pytest.approx(
+                a[owner].signal_energy_integral.get(key, 0.0), rel=1e-12, abs=1e-9)
+        assert b[owner].facility_energy_j == pytest.approx(a[owner].facility_energy_j, rel=1e-12, abs=1e-9)
+
+
+def test_a_new_signal_schedule_applies_the_step_in_force_now_and_replaces_the_rest():
+    bins = Bins()
+    meter = Meter(10.0, FixedPue(1.0), bins, intensity_g_per_kwh=100.0)
+    meter.load("gpu", "job").set_power_w(0.0, 3.6e6)            # 1 kWh per second
+    meter.schedule_signal("carbon", 0.0, [5.0, 15.0], [200.0, 900.0])
+    meter.schedule_signal("carbon", 8.0, [6.0, 12.0], [300.0, 400.0])  # 300 from 8 s; the 900 at 15 s is gone
+    meter.finish(20.0)
+    assert bins[0].carbon_g == pytest.approx(100.0 * 5 + 200.0 * 3 + 300.0 * 2)
+    assert bins[1].carbon_g == pytest.approx(300.0 * 2 + 400.0 * 8)
+    with pytest.raises(KeyError):
+        meter.schedule_signal("no-such-signal", 20.0, [], [])

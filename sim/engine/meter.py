@@ -286,7 +286,14 @@ class Meter:
         self._wx_index = 0
         self._wx_next_s = math.inf
         self.weather_steps_applied = 0
-        self._next_edge_s = self._bin_end_s   # the earlier of the open bin's end and the next weather step
+        # Grid signals known ahead (`schedule_signal`), likewise: per signal, its steps' starts and values, the index
+        # of the next, and when that is; `_sig_next_s` is the earliest of them.
+        self._sched_starts_s: list[list[float]] = [[] for _ in range(n_signals)]
+        self._sched_values: list[list[float]] = [[] for _ in range(n_signals)]
+        self._sched_index = [0] * n_signals
+        self._sched_next_s = [math.inf] * n_signals
+        self._sig_next_s = math.inf
+        self._next_edge_s = self._bin_end_s   # the earliest of the open bin's end, the next weather and signal steps
 
     # ----------------------------------------------------------------- loads
     def load(self, channel: str, owner: str) -> Load:
@@ -431,6 +438,45 @@ class Meter:
         self._integrate_signal(i, self.now_s)
         self._values[i] = float(value)
 
+    def schedule_signal(self, key: str, now_s: float, starts_s: list[float], values: list[float]) -> None:
+        """From `now_s` on, energy signal `key` takes `values[i]` from `starts_s[i]` [s, ascending] to the next
+        start. The step in force at `now_s` (the last one starting by then) is applied now, as `set_signal`; later
+        ones as the meter's time crosses their starts, in time order with the bins and the weather (a bin that
+        ends where a step starts is closed first), so an hourly signal costs no SimPy event per step. A new
+        schedule replaces what is left of the signal's previous one."""
+        i = self._signal_index.get(key)
+        if i is None:
+            raise KeyError(f"unknown energy signal {key!r}")
+        self.advance(now_s)
+        index = bisect_right(starts_s, self.now_s)
+        if index > 0:
+            self.set_signal(key, self.now_s, values[index - 1])
+        self._sched_starts_s[i], self._sched_values[i], self._sched_index[i] = starts_s, values, index
+        self._sched_next_s[i] = starts_s[index] if index < len(starts_s) else math.inf
+        self._sig_next_s = min(self._sched_next_s)
+        self._next_edge_s = min(self._bin_end_s, self._wx_next_s, self._sig_next_s)
+
+    def _apply_scheduled_signals(self) -> None:
+        """The scheduled steps of every signal that start at `_sig_next_s`, as `set_signal` would apply them."""
+        at_s = self._sig_next_s
+        if at_s > self.now_s:
+            self.now_s = at_s
+        cw = self._channel_const_w
+        if self._periodic or cw[0] + cw[1] + cw[2] + cw[3] <= 0.0:   # `_cut_for_signals`, inlined
+            self._integrate(at_s)
+        next_s = self._sched_next_s
+        for i, step_s in enumerate(next_s):
+            if step_s == at_s:
+                self._integrate_signal(i, at_s)
+                index = self._sched_index[i]
+                self._values[i] = float(self._sched_values[i][index])
+                index += 1
+                self._sched_index[i] = index
+                starts_s = self._sched_starts_s[i]
+                next_s[i] = starts_s[index] if index < len(starts_s) else math.inf
+        self._sig_next_s = min(next_s)
+        self._next_edge_s = min(self._bin_end_s, self._wx_next_s, self._sig_next_s)
+
     @property
     def signal_values(self) -> dict[str, float]:
         """Each energy signal's current rate, by key."""
@@ -475,7 +521,7 @@ class Meter:
         self._wx_starts_s, self._wx_steps, self._wx_index = starts_s, steps, index
         self._wx_dry_bulb_c, self._wx_wet_bulb_c = dry_bulb_c, wet_bulb_c
         self._wx_next_s = starts_s[index] if index < len(starts_s) else math.inf
-        self._next_edge_s = min(self._bin_end_s, self._wx_next_s)
+        self._next_edge_s = min(self._bin_end_s, self._wx_next_s, self._sig_next_s)
 
     def _apply_scheduled_weather(self) -> None:
         # Once per weather step (8,760 times a year), so written out rather than through set_weather.
@@ -496,7 +542,8 @@ class Meter:
         self._wx_index = index
         starts_s = self._wx_starts_s
         self._wx_next_s = starts_s[index] if index < len(starts_s) else math.inf
-        self._next_edge_s = self._bin_end_s if self._bin_end_s < self._wx_next_s else self._wx_next_s
+        next_edge_s = self._bin_end_s if self._bin_end_s < self._wx_next_s else self._wx_next_s
+        self._next_edge_s = next_edge_s if next_edge_s < self._sig_next_s else self._sig_next_s
 
     # ------------------------------------------------------------ integration
     @property
@@ -527,8 +574,9 @@ class Meter:
         self.now_s = t_s
 
     def _cross_edges(self, t_s: float) -> None:
-        """Close every bin that ends by `t_s` and apply every scheduled weather step that starts by then, in
-        time order (a bin that ends where a step starts is closed first: the step holds from there on)."""
+        """Close every bin that ends by `t_s` and apply every scheduled weather and signal step that starts by
+        then, in time order (a bin that ends where a step starts is closed first: the step holds from there on;
+        the weather goes before a signal at the same instant)."""
         if self._draws is not None:
             while t_s - self._next_edge_s >= _PLAN_MIN_STRETCHES * self.bin_s:
                 planned_to_s = self._plan_draws(t_s)
@@ -541,11 +589,15 @@ class Meter:
         """The crossing itself, with the plan made for it (if any) dropped at its end."""
         try:
             while True:
-                bin_end_s, weather_s = self._bin_end_s, self._wx_next_s
-                if weather_s < bin_end_s:
+                bin_end_s, weather_s, signal_s = self._bin_end_s, self._wx_next_s, self._sig_next_s
+                if weather_s < bin_end_s and weather_s <= signal_s:
                     if t_s < weather_s:
                         break
                     self._apply_scheduled_weather()
+                elif signal_s < bin_end_s:
+                    if t_s < signal_s:
+                        break
+                    self._apply_scheduled_signals()
                 else:
                     if t_s < bin_end_s:
                         break
@@ -561,8 +613,8 @@ class Meter:
         the plan: the same numbers, bit for bit, as evaluating them there (benchmarks/facility_overhead.py).
         Returns where the planned stretches end (at most `_PLAN_MAX_STRETCHES` of them), or None for no plan.
 
-        The stretches end at the bin ends and weather starts up to t_s, as `_cross_edges` walks them; each has
-        the weather step last started by its start (a step that starts where a bin ends holds after that bin)."""
+        The stretches end at the bin ends, weather starts and (where signals cut stretches) signal starts up to
+        t_s, as `_cross_edges` walks them; each has the weather step last started by its start."""
         if self._switching:
             return None  # a profile that switches is unwrapped between stretches (`_take_switches`): measure as we go
         bin_s, wx_starts_s, wx_index = self.bin_s, self._wx_starts_s, self._wx_index
@@ -572,6 +624,11 @@ class Meter:
         wx_end = bisect_right(wx_starts_s, t_s, wx_index)
         weather_starts_s = np.array(wx_starts_s[wx_index:wx_end], dtype=float)
         ends_s = np.union1d(bin_ends_s[bin_ends_s <= t_s], weather_starts_s)
+        cw = self._channel_const_w
+        if self._sig_next_s <= t_s and (self._periodic or cw[0] + cw[1] + cw[2] + cw[3] <= 0.0):
+            # signal steps cut the stretch here (`_apply_scheduled_signals`)
+            for starts_s, index in zip(self._sched_starts_s, self._sched_index):
+                ends_s = np.union1d(ends_s, starts_s[index:bisect_right(starts_s, t_s, index)])
         ends_s = ends_s[ends_s > self._since_s][:_PLAN_MAX_STRETCHES]
         if ends_s.size < _PLAN_MIN_STRETCHES:
             return None
@@ -584,11 +641,17 @@ class Meter:
             measured = list(map(self._measure, starts, ends))
             heats_w = [max(it_j / (b - a), 0.0) for (_, _, it_j), a, b in zip(measured, starts, ends)]
         else:
-            cw = self._channel_const_w
             measured = None
             heats_w = [max(cw[0] + cw[1] + cw[2] + cw[3], 0.0)] * len(ends)
         self._plan = _Plan(starts, ends, self._draws(heats_w, weathers), measured)
         return ends[-1]
+
+    def _planned_draw_now(self) -> tuple | None:
+        """The plan's draw for the stretch that starts at `_since_s` (rates asked for ahead of integrating it)."""
+        plan = self._plan
+        if plan is not None and plan.next < len(plan.starts_s) and plan.starts_s[plan.next] == self._since_s:
+            return plan.draws[plan.next]
+        return None
 
     def _update_rates(self, draw: tuple | None = None) -> None:
         """The constant rates of the stretch since `_since_s` (constant loads only; see `_integrate`); `draw`, the
@@ -773,7 +836,7 @@ class Meter:
         if self._periodic:
             raise RuntimeError("integrate the stretch first: periodic loads have no constant rate")
         if not self._rates_valid:
-            self._update_rates()
+            self._update_rates(self._planned_draw_now())
         return self._facility_j + self._facility_w * ahead_s, self._fac_per_it_s + self._fac_per_it * ahead_s
 
     def _accumulators(self, t_s: float) -> list[float]:
@@ -785,7 +848,7 @@ class Meter:
                 fac_per_it_s, water = self._fac_per_it_s, self._water_per_it_s
             else:
                 if not self._rates_valid:
-                    self._update_rates()
+                    self._update_rates(self._planned_draw_now())
                 fac_per_it_s = self._fac_per_it_s + self._fac_per_it * ahead_s
                 water = self._water_per_it_s + self._water_per_it * ahead_s
         else:
@@ -842,7 +905,7 @@ class Meter:
         self._bin_index += 1
         self._bin_start_s = end_s
         self._bin_end_s = (self._bin_index + 1) * self.bin_s
-        self._next_edge_s = min(self._bin_end_s, self._wx_next_s)
+        self._next_edge_s = min(self._bin_end_s, self._wx_next_s, self._sig_next_s)
         self._reset_bin()
         self.on_bin(record)
 

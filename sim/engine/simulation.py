@@ -20,7 +20,7 @@ from sim.engine.meter import IT_CHANNELS, Meter
 from sim.engine.streams import RandomStreams
 from sim.facility.cluster import IDLE_OWNER, Cluster
 from sim.facility.network import build_fabric, fabric_summary
-from sim.facility.grid_signals import FileSource, SignalSource, drive_source
+from sim.facility.grid_signals import FileSource, SignalSource, schedule_source
 from sim.facility.plant import attach_weather, build_plant, facility_summary
 from sim.facility.storage import build_storage, storage_summary
 from sim.output.recorder import TimeseriesRecorder
@@ -108,8 +108,9 @@ class Simulation:
         for key, source in self.grid.energy_signals().items():
             self.meter.set_signal(key, 0.0, source.value_at(self.start_epoch_s))
             if not source.is_constant:
-                self.env.process(drive_source(self.env, source, self.start_epoch_s,
-                                              functools.partial(self.meter.set_signal, key), self._horizon(source)))
+                self.env.process(schedule_source(self.env, source, self.start_epoch_s,
+                                                 functools.partial(self.meter.schedule_signal, key),
+                                                 self._horizon(source)))
         # Outdoor weather, hour by hour, for the cooling plant (and the ambient columns): a SimPy process.
         self.weather = attach_weather(self.env, self.meter, self.facility, scenario, self.start_epoch_s)
         node = scenario.cluster.node_spec()

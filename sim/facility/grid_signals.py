@@ -10,8 +10,10 @@ or a daily profile (24 UTC-hour values). Each gives a StepSeries for any window 
 - A REGION is generated for whatever window is asked (its model repeats every year).
 - A CONSTANT never changes and needs no process.
 
-`drive_source` is the SimPy process that hands every step after the run's start to the meter, one week of
-steps at a time, through `drive_signal`; so a run of any length needs no end known in advance.
+`schedule_source` is the SimPy process that hands the meter every step after the run's start, one week of steps
+at a time (`Meter.schedule_signal`, which applies them as its time crosses them: one SimPy event a week); so a
+run of any length needs no end known in advance. `drive_source` does the same with an event per step, through
+`drive_signal`, for a callback that is not the meter.
 """
 
 from __future__ import annotations
@@ -207,6 +209,32 @@ def drive_source(
         chunk_start_s = chunk_end_s
 
 
+def schedule_source(
+    env: simpy.Environment,
+    source: SignalSource,
+    start_epoch_s: float,
+    schedule: Callable[[float, list[float], list[float]], None],
+    until_epoch_s: float | None = None,
+):
+    """SimPy process: hand `schedule(now_s, starts_s, values)` the steps of `source` after the run's start [s from
+    the run's start], a week at a time, at the start of each week: `Meter.schedule_signal` applies them as its
+    time crosses them, so an hourly signal costs one SimPy event a week instead of one an hour. The same steps,
+    windows and stop as `drive_source`."""
+    chunk_start_s = start_epoch_s
+    while until_epoch_s is None or chunk_start_s < until_epoch_s:
+        chunk_end_s = chunk_start_s + DRIVE_WINDOW_S
+        if until_epoch_s is not None:
+            chunk_end_s = min(chunk_end_s, until_epoch_s)
+        instants, values = source.window(chunk_start_s, chunk_end_s).steps_within(chunk_start_s, chunk_end_s)
+        after_start = instants > start_epoch_s
+        wait_s = (chunk_start_s - start_epoch_s) - env.now
+        if wait_s > 0:
+            yield env.timeout(wait_s)
+        schedule(env.now, (instants[after_start] - start_epoch_s).tolist(),
+                 values[after_start].astype(float).tolist())
+        chunk_start_s = chunk_end_s
+
+
 def check_sources_cover_start(sources: dict[str, SignalSource], start_epoch_s: float) -> None:
     for source in sources.values():
         source.check_start(start_epoch_s)
@@ -221,4 +249,5 @@ __all__ = [
     "check_sources_cover_start",
     "drive_source",
     "file_source",
+    "schedule_source",
 ]
