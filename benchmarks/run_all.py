@@ -8,7 +8,10 @@ Every measurement runs in a fresh Python process (so peak memory is that of one 
 imports included) and the cases of a benchmark are interleaved: each round runs every case once, in turn, and
 the table shows medians over the rounds, so a slow spell of a shared machine hits all cases alike. Ratios are
 taken between medians measured in the same run. Wall time is what a user waits for: building the simulation
-(reading the scenario, drawing what is drawn up front, the flow tables) and running it.
+(reading the scenario, drawing what is drawn up front, the flow tables) and running it; the libraries are
+imported, and their garbage collected, before the clock starts (pandas, which some paths import lazily, would
+otherwise charge 0.3 s, and the collection the imports leave due tens of ms, to whichever case comes to them
+first).
 
 Benchmarks and their targets (issue 11):
   engine     simulated events per wall second / SimPy's raw timeout loop in the same run (>= 0.5)
@@ -24,6 +27,7 @@ Benchmarks and their targets (issue 11):
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -64,9 +68,15 @@ def _scenario(case: dict):
 
 
 def _run_scenario(case: dict) -> dict:
+    import pandas  # noqa: F401  (imported lazily by some paths: 0.3 s that would land in whichever case needs it)
+    import pyarrow.parquet  # noqa: F401
+
     from sim.engine.simulation import Simulation
     from sim.runner import run_to_directory
 
+    # The imports leave the collector a full collection due (tens of ms over their objects), which would land in
+    # whichever case first allocates enough: settled before the clock, as facility_overhead.py does between runs.
+    gc.collect()
     wall, cpu = time.perf_counter(), time.process_time()
     scenario = _scenario(case)
     if case.get("to_disk"):

@@ -67,8 +67,9 @@ class TimeseriesRecorder:
         self.part_names = part_names
         self._part_columns = tuple(f"cooling_{name}_kwh" for name in part_names)
         # Each row's cooling energy by part [J], made into columns only when the rows are read or written: one
-        # numpy division for them all instead of a dict entry per part and row.
-        self._pending_parts: list[list[float]] = []
+        # numpy division for them all instead of a dict entry per part and row. Flat (row after row), so that a
+        # year of rows holds floats, not 8,760 lists for the garbage collector to walk.
+        self._pending_parts: list[float] = []
         self.signals = signals
         self._providers: list[tuple[tuple[str, ...], Callable[[float, float], dict]]] = []
         self._columns: dict[str, list] = {name: [] for name in self.column_names}
@@ -119,7 +120,7 @@ class TimeseriesRecorder:
         for name, value in row.items():
             columns[name].append(value)
         if self._part_columns:
-            self._pending_parts.append(b.part_energy_j)
+            self._pending_parts.extend(b.part_energy_j)
         self.rows += 1
         if self._writer is not None and len(self._columns["timestamp"]) >= ROWS_PER_ROW_GROUP:
             self.flush()
@@ -180,8 +181,9 @@ class TimeseriesRecorder:
         """Append the pending rows' cooling energy by part to the part columns, in kWh."""
         if not self._pending_parts:
             return
-        for column, energy_j in zip(self._part_columns, zip(*self._pending_parts)):
-            self._columns[column].extend((np.array(energy_j, dtype=np.float64) / J_PER_KWH).tolist())
+        by_row = np.array(self._pending_parts, dtype=np.float64).reshape(-1, len(self._part_columns))
+        for column, energy_j in zip(self._part_columns, by_row.T):
+            self._columns[column].extend((energy_j / J_PER_KWH).tolist())
         self._pending_parts.clear()
 
     def _batch(self) -> pa.Table:
