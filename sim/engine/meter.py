@@ -206,6 +206,10 @@ class Meter:
     * Owners are not visited per stretch: an owner collects power x (accumulators now - when it last
       changed) when it next changes (or when totals are asked for), so a stretch costs nothing per owner.
     * The facility model is evaluated only when the IT heat or the weather changes (`facility_draw` caches).
+    * Weather and grid signals known ahead are scheduled (`schedule_weather`, `schedule_signal`) and applied as
+      `advance` crosses their steps, like bin edges: an hourly step costs no SimPy event. Before a long crossing
+      (hours without events), a facility model that can (`draws`: the cooling plant) is evaluated for all its
+      stretches in one call (`_plan_draws`), with the same numbers as one call per stretch.
     """
 
     # Running sums of constant powers are refreshed from scratch this often, so that millions of
