@@ -198,15 +198,9 @@ def drive_source(
     With `until_epoch_s` None it runs as long as the simulation does (the run's end comes from its jobs or its
     duration); otherwise it stops there.
     """
-    chunk_start_s = start_epoch_s
-    while until_epoch_s is None or chunk_start_s < until_epoch_s:
-        chunk_end_s = chunk_start_s + DRIVE_WINDOW_S
-        if until_epoch_s is not None:
-            chunk_end_s = min(chunk_end_s, until_epoch_s)
-        instants, values = source.window(chunk_start_s, chunk_end_s).steps_within(chunk_start_s, chunk_end_s)
+    for _, chunk_end_s, instants, values in _windows(source, start_epoch_s, until_epoch_s):
         steps = StepSeries(source.label, source.unit, instants, values, chunk_end_s, source=source.label)
         yield from drive_signal(env, steps, start_epoch_s, apply)
-        chunk_start_s = chunk_end_s
 
 
 def schedule_source(
@@ -220,18 +214,25 @@ def schedule_source(
     the run's start], a week at a time, at the start of each week: `Meter.schedule_signal` applies them as its
     time crosses them, so an hourly signal costs one SimPy event a week instead of one an hour. The same steps,
     windows and stop as `drive_source`."""
-    chunk_start_s = start_epoch_s
-    while until_epoch_s is None or chunk_start_s < until_epoch_s:
-        chunk_end_s = chunk_start_s + DRIVE_WINDOW_S
-        if until_epoch_s is not None:
-            chunk_end_s = min(chunk_end_s, until_epoch_s)
-        instants, values = source.window(chunk_start_s, chunk_end_s).steps_within(chunk_start_s, chunk_end_s)
+    for chunk_start_s, _, instants, values in _windows(source, start_epoch_s, until_epoch_s):
         after_start = instants > start_epoch_s
         wait_s = (chunk_start_s - start_epoch_s) - env.now
         if wait_s > 0:
             yield env.timeout(wait_s)
         schedule(env.now, (instants[after_start] - start_epoch_s).tolist(),
                  values[after_start].astype(float).tolist())
+
+
+def _windows(source: SignalSource, start_epoch_s: float, until_epoch_s: float | None):
+    """The run's windows of `source`, a week each from the run's start (the last one cut at `until_epoch_s`), made
+    as they are reached: (start, end, instants, values), the steps as `StepSeries.steps_within` gives them."""
+    chunk_start_s = start_epoch_s
+    while until_epoch_s is None or chunk_start_s < until_epoch_s:
+        chunk_end_s = chunk_start_s + DRIVE_WINDOW_S
+        if until_epoch_s is not None:
+            chunk_end_s = min(chunk_end_s, until_epoch_s)
+        instants, values = source.window(chunk_start_s, chunk_end_s).steps_within(chunk_start_s, chunk_end_s)
+        yield chunk_start_s, chunk_end_s, instants, values
         chunk_start_s = chunk_end_s
 
 
