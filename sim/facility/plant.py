@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -263,6 +264,7 @@ class WeatherBlock(NamedTuple):
 # reads a block's lists, so runs can share them.
 _BLOCKS: dict[tuple, WeatherBlock] = {}
 _MAX_CACHED_BLOCKS = 8
+_BLOCKS_LOCK = threading.Lock()  # simulations may run in threads (a sweep on a threaded Dask cluster)
 
 
 class WeatherDriver:
@@ -307,12 +309,14 @@ class WeatherDriver:
         if self.source.cache_key is None or steps_key is None:
             return self._make_block(a_s, b_s)
         key = (self.source.cache_key, a_s, b_s, self.start_epoch_s, steps_key)
-        block = _BLOCKS.pop(key, None)
+        with _BLOCKS_LOCK:
+            block = _BLOCKS.pop(key, None)
         if block is None:
-            block = self._make_block(a_s, b_s)
+            block = self._make_block(a_s, b_s)  # outside the lock: two threads may both make it, alike
+        with _BLOCKS_LOCK:
             while len(_BLOCKS) >= _MAX_CACHED_BLOCKS:
                 _BLOCKS.pop(next(iter(_BLOCKS)))
-        _BLOCKS[key] = block  # (re)inserted last: the dict's order is the order of use
+            _BLOCKS[key] = block  # (re)inserted last: the dict's order is the order of use
         return block
 
     def _make_block(self, a_s: float, b_s: float) -> WeatherBlock:
