@@ -442,6 +442,11 @@ class Meter:
         self._integrate_signal(i, self.now_s)
         self._values[i] = float(value)
 
+    def _set_next_edge(self) -> None:
+        """The earliest of the open bin's end and the next weather and signal steps (written out in `_close_bin` and
+        `_apply_scheduled_weather`, which run at every edge)."""
+        self._next_edge_s = min(self._bin_end_s, self._wx_next_s, self._sig_next_s)
+
     def schedule_signal(self, key: str, now_s: float, starts_s: list[float], values: list[float]) -> None:
         """From `now_s` on, energy signal `key` takes `values[i]` from `starts_s[i]` [s, ascending] to the next
         start. The step in force at `now_s` (the last one starting by then) is applied now, as `set_signal`; later
@@ -458,15 +463,14 @@ class Meter:
         self._sched_starts_s[i], self._sched_values[i], self._sched_index[i] = starts_s, values, index
         self._sched_next_s[i] = starts_s[index] if index < len(starts_s) else math.inf
         self._sig_next_s = min(self._sched_next_s)
-        self._next_edge_s = min(self._bin_end_s, self._wx_next_s, self._sig_next_s)
+        self._set_next_edge()
 
     def _apply_scheduled_signals(self) -> None:
         """The scheduled steps of every signal that start at `_sig_next_s`, as `set_signal` would apply them."""
         at_s = self._sig_next_s
         if at_s > self.now_s:
             self.now_s = at_s
-        cw = self._channel_const_w
-        if self._periodic or cw[0] + cw[1] + cw[2] + cw[3] <= 0.0:   # `_cut_for_signals`, inlined
+        if self._cut_for_signals():
             self._integrate(at_s)
         next_s = self._sched_next_s
         for i, step_s in enumerate(next_s):
@@ -479,7 +483,7 @@ class Meter:
                 starts_s = self._sched_starts_s[i]
                 next_s[i] = starts_s[index] if index < len(starts_s) else math.inf
         self._sig_next_s = min(next_s)
-        self._next_edge_s = min(self._bin_end_s, self._wx_next_s, self._sig_next_s)
+        self._set_next_edge()
 
     @property
     def signal_values(self) -> dict[str, float]:
@@ -516,16 +520,14 @@ class Meter:
         ones as the meter's time crosses their starts. A new schedule replaces what is left of the previous one.
         """
         self.advance(now_s)
-        index = 0
-        while index < len(starts_s) and starts_s[index] <= self.now_s:
-            index += 1
+        index = bisect_right(starts_s, self.now_s)
         if index > 0:
             self._integrate(self.now_s)
             self._take_weather(steps[index - 1], dry_bulb_c[index - 1], wet_bulb_c[index - 1])
         self._wx_starts_s, self._wx_steps, self._wx_index = starts_s, steps, index
         self._wx_dry_bulb_c, self._wx_wet_bulb_c = dry_bulb_c, wet_bulb_c
         self._wx_next_s = starts_s[index] if index < len(starts_s) else math.inf
-        self._next_edge_s = min(self._bin_end_s, self._wx_next_s, self._sig_next_s)
+        self._set_next_edge()
 
     def _apply_scheduled_weather(self) -> None:
         # Once per weather step (8,760 times a year), so written out rather than through set_weather.
@@ -628,8 +630,7 @@ class Meter:
         wx_end = bisect_right(wx_starts_s, t_s, wx_index)
         weather_starts_s = np.array(wx_starts_s[wx_index:wx_end], dtype=float)
         ends_s = np.union1d(bin_ends_s[bin_ends_s <= t_s], weather_starts_s)
-        cw = self._channel_const_w
-        if self._sig_next_s <= t_s and (self._periodic or cw[0] + cw[1] + cw[2] + cw[3] <= 0.0):
+        if self._sig_next_s <= t_s and self._cut_for_signals():
             # signal steps cut the stretch here (`_apply_scheduled_signals`)
             for starts_s, index in zip(self._sched_starts_s, self._sched_index):
                 ends_s = np.union1d(ends_s, starts_s[index:bisect_right(starts_s, t_s, index)])
@@ -645,6 +646,7 @@ class Meter:
             measured = list(map(self._measure, starts, ends))
             heats_w = [max(it_j / (b - a), 0.0) for (_, _, it_j), a, b in zip(measured, starts, ends)]
         else:
+            cw = self._channel_const_w
             measured = None
             heats_w = [max(cw[0] + cw[1] + cw[2] + cw[3], 0.0)] * len(ends)
         self._plan = _Plan(starts, ends, self._draws(heats_w, weathers), measured)
@@ -717,9 +719,7 @@ class Meter:
         self._bin_ambient += self.ambient_c * dt_s
         self._bin_wet_bulb += self.wet_bulb_c * dt_s
         if self._parts_w:
-            parts = self._bin_parts_j
-            for i, part_w in enumerate(self._parts_w):
-                parts[i] += part_w * dt_s
+            self._add_parts(self._parts_w, dt_s)
         facility_j = self._facility_w * dt_s
         self._facility_j += facility_j
         self._fac_per_it_s += self._fac_per_it * dt_s
@@ -752,9 +752,7 @@ class Meter:
         self._bin_ambient += self.ambient_c * dt_s
         self._bin_wet_bulb += self.wet_bulb_c * dt_s
         if parts_w:
-            parts = self._bin_parts_j
-            for i, part_w in enumerate(parts_w):
-                parts[i] += part_w * dt_s
+            self._add_parts(parts_w, dt_s)
         facility_j = it_j + cooling_j + loss_j + misc_j
         self._facility_j += facility_j
         if it_j > 0:
@@ -772,6 +770,12 @@ class Meter:
             self._credit_unattributed(facility_j, water_l)
         if self._switching:
             self._take_switches(t_s)
+
+    def _add_parts(self, parts_w: tuple[float, ...], dt_s: float) -> None:
+        """Add each cooling part's energy over `dt_s` [s] at `parts_w` [W] to the open bin."""
+        parts = self._bin_parts_j
+        for i, part_w in enumerate(parts_w):
+            parts[i] += part_w * dt_s
 
     def _measure(self, start_s: float, t_s: float) -> tuple[list[float], list[float], float]:
         """The IT energy [J] of the stretch [start_s, t_s): by channel, of each periodic load, and in all."""

@@ -12,9 +12,9 @@ The "cooling plant as a SimPy process that reacts to IT heat load and weather" i
 - `WeatherDriver` is a SimPy process that hands the meter the weather steps (hourly for EPW files and the
   built-in climates, each file's own step otherwise) a block at a time with `meter.schedule_weather`; the meter
   applies each step as its time crosses the step's start, as it closes output bins, so a step costs no SimPy
-  event. The weather is produced in long blocks; for each
-  block the weather-only terms of the plant (economiser shares, chiller capacity at the condenser temperature,
-  evaporated share) are computed at once with numpy, so that a draw costs only the IT-dependent arithmetic.
+  event. The weather is produced in long blocks; for each block the weather-only terms of the plant (economiser
+  shares, chiller capacity at the condenser temperature, evaporated share) are computed at once with numpy, so
+  that a draw costs only the IT-dependent arithmetic.
 
 Weather sources: an EnergyPlus EPW typical year (mapped onto the run's calendar and tiled over years), a CSV or an
 Open-Meteo JSON file (which must cover the run), or a built-in climate (`sim.timeseries.weather.CLIMATES`).
@@ -117,11 +117,8 @@ class PlantFacility:
         terms = np.fromiter(itertools.chain.from_iterable(steps), float, count=len(steps) * len(steps[0]))
         with np.errstate(all="ignore"):
             power = self._plant.power_many(it_power_w, terms.reshape(len(steps), -1))
-            parts = [power[ALL_PARTS.index(name)] for name in self.part_names]
-            cooling_w = parts[0]
-            for part_w in parts[1:]:
-                cooling_w = cooling_w + part_w
-            columns = (cooling_w, power[_UPS] + power[_PDU], power[_MISC], power[_WATER])
+            parts = self._pick(power)
+            columns = (sum(parts), power[_UPS] + power[_PDU], power[_MISC], power[_WATER])
         if not all(np.isfinite(c).all() for c in (*columns, *parts)):
             # a degenerate plant (no chiller capacity left): the scalar path says what is wrong, as it always did
             return [tuple(self.draw(it_w, step)) for it_w, step in zip(it_power_w, steps)]
@@ -183,7 +180,7 @@ class WeatherSource:
     series: wx.Weather | None = None
     path: Path | None = None
     # What the weather of a window depends on, when that is known and hashable (a climate's name; an EPW file's
-    # path, modification time and size): blocks of it are then kept per process (`_cached_block`).
+    # path, modification time and size): blocks of it are then kept per process (`_BLOCKS`, `WeatherDriver._block`).
     cache_key: tuple | None = None
 
     @property

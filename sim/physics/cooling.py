@@ -851,6 +851,7 @@ class ScalarPlant:
         return (chiller_w, crah_fan_w, cdu_pump_w, chw_pump_w + condenser_pump_w, tower_fan_w, dry_fan_w,
                 ups_w, pdu_w, zeros + misc_w, water_l_per_s)
 
+
 @dataclass(frozen=True)
 class FacilitySummary:
     """Energy and water totals of a plant over a period of weather at a given IT power."""
