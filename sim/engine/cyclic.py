@@ -17,6 +17,7 @@ work clock. ``work_s = inf`` means no pauses: the work clock is the wall clock s
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from sim.engine.profiles import ConstantPower, PeriodicPower
@@ -129,3 +130,50 @@ class SwitchPower:
         if end_s <= at_s:
             return self.before.energy_j(start_s, end_s)
         return self.before.energy_j(start_s, at_s) + self.after.energy_j(at_s, end_s)
+
+
+class TimelinePower:
+    """``profiles[i]`` from ``starts_s[i]`` to ``starts_s[i + 1]``, the last one from its start on: the restarts and
+    training stretches a job plans ahead through failures that need nothing from outside it (a spare at hand), handed
+    to the meter in one change, so the failures in between cost it no change of its own (sim/workloads/training.py).
+    The first profile also holds before ``starts_s[0]``.
+
+    E(a, b) sums the pieces that [a, b) overlaps, split at their starts, as `SwitchPower` does at its one instant. The
+    piece last read is kept: the meter reads forward, mostly within one piece (a bin), which then costs one check.
+    """
+
+    __slots__ = ("starts_s", "profiles", "_lo_s", "_hi_s", "_piece_energy_j")
+
+    def __init__(self, starts_s: list[float], profiles: list):
+        if not profiles or len(starts_s) != len(profiles):
+            raise ValueError("a timeline needs one start per profile, at least one profile")
+        if any(b < a for a, b in zip(starts_s, starts_s[1:])):
+            raise ValueError("a timeline's starts must be ascending")
+        self.starts_s = starts_s
+        self.profiles = profiles
+        self._lo_s = -math.inf
+        self._hi_s = starts_s[1] if len(starts_s) > 1 else math.inf
+        self._piece_energy_j = profiles[0].energy_j
+
+    @property
+    def mean_power_w(self) -> float:
+        """The last piece's: what the timeline settles into (as `SwitchPower` gives its ``after``)."""
+        return self.profiles[-1].mean_power_w
+
+    def energy_j(self, start_s: float, end_s: float) -> float:
+        if self._lo_s <= start_s and end_s <= self._hi_s:
+            return self._piece_energy_j(start_s, end_s)
+        starts, profiles, last = self.starts_s, self.profiles, len(self.starts_s) - 1
+        i = max(bisect_right(starts, start_s) - 1, 0)
+        total, t_s = 0.0, start_s
+        while True:
+            hi_s = starts[i + 1] if i < last else math.inf
+            piece = profiles[i]
+            if end_s <= hi_s:
+                total += piece.energy_j(t_s, end_s)
+                break
+            total += piece.energy_j(t_s, hi_s)
+            t_s = hi_s
+            i += 1
+        self._lo_s, self._hi_s, self._piece_energy_j = (starts[i] if i else -math.inf), hi_s, piece.energy_j
+        return total
