@@ -62,7 +62,13 @@ class Ticket:
         return self.slack_s > 0
 
     def remaining_s(self) -> float:
-        """Run time still needed at the current clock [s]."""
+        """Run time still needed at the current clock [s]. A job that plans its state ahead of its events (a
+        training job's failures, sim/workloads/training.py) answers for the instant asked: `planned_remaining_s`."""
+        planned = getattr(self.job, "planned_remaining_s", None)
+        if planned is not None:
+            remaining_s = planned()
+            if remaining_s is not None:
+                return remaining_s
         return self.runtime_s if self.remaining_runtime_s is None else self.remaining_runtime_s
 
     def latest_start_s(self) -> float:

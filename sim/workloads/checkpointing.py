@@ -16,7 +16,7 @@ schedule itself (a property of time, not of iterations) never moves.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sim.engine.cyclic import cycle_position, pause_clock_s, work_clock_s
 
@@ -171,6 +171,14 @@ class Ledger:
         self.since_commit_compute_s = 0.0
         self.pending = None
         return lost
+
+    def snapshot(self) -> "Ledger":
+        """A copy of the accounts now, for `restore`."""
+        return replace(self)
+
+    def restore(self, snapshot: "Ledger") -> None:
+        """The accounts as they were at `snapshot` (this object kept: the job state refers to it)."""
+        self.__dict__.update(vars(snapshot))
 
     def restart(self, t_s: float) -> None:
         """Training resumes at ``t_s`` from the committed snapshot (the restart wait is not training)."""

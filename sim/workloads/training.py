@@ -14,7 +14,11 @@ a run is O(failures + network changes), not O(iterations) or O(checkpoints). A f
 job's own random stream) stops the job, throws away the work since the last committed checkpoint, and
 the job waits for detection, a spare node (its own, a free one of the cluster, or a repaired one) and
 the checkpoint reload, its GPUs idle, before it resumes. The resume instant is known at the failure, so
-the restart and the next stretch are one switching profile per load: one event per failure. (IT energy
+the restart and the next stretch are one switching profile per load: one event per failure. Better still,
+a failure that finds a spare at hand needs nothing from outside the job, so the job plans such failures
+ahead, up to a hundred or so to one event (`TrainingJob._plan_ahead`): their restarts and stretches go to
+the meter as one timeline profile per load, and whatever cuts the horizon short (a change of network share
+or clock, a suspension, the end of the run) rewinds the job's accounts to that instant. (IT energy
 stays exact; a facility model sees the mean IT heat of each stretch the meter integrates, exact for a
 linear model such as fixed PUE, the stretch-mean for a nonlinear one, as for any periodic load.) When the share of network bandwidth of a predict-mode job changes (another job starts
 or ends on the same spine), its SimPy timeout is interrupted and the stretch is re-planned from that
@@ -31,7 +35,7 @@ from typing import NamedTuple
 import simpy
 
 from sim.config.schema import TrainingJobSpec
-from sim.engine.cyclic import CyclicPower, SwitchPower
+from sim.engine.cyclic import CyclicPower, SwitchPower, TimelinePower
 from sim.engine.meter import Load
 from sim.engine.profiles import ZERO, ConstantPower, PeriodicPower
 from sim.facility.cluster import Cluster, NodeGroup
@@ -70,6 +74,10 @@ from sim.units import BITS_PER_BYTE, S_PER_H
 from sim.workloads.checkpointing import CheckpointSchedule, Ledger
 
 _SUSPEND = "suspend"  # the cause of the interrupt by which a shifting policy suspends a job
+# Failures a job plans ahead in one event (`TrainingJob._plan_ahead`): at first, and at most. The most bounds the
+# work an interrupt throws away; the first is small, for jobs whose network share or clock changes often.
+_FIRST_AHEAD = 16
+_MOST_AHEAD = 128
 
 # While a synchronous checkpoint is written the accelerators wait (device-to-host copies run on the
 # copy engines, not the SMs) and the host moves the state out through its CPUs and NICs. No published
@@ -262,6 +270,44 @@ class _StretchParts(NamedTuple):
     idle_host: ConstantPower
 
 
+class _Stretch(NamedTuple):
+    """Where a job stands as a stretch of training starts: its checkpoint schedule (training resumes at its origin),
+    the restart before it (failed at, wait, reload; None: none), when it runs from, its running time until the next
+    failure, and the run time left then (the ticket's)."""
+
+    schedule: CheckpointSchedule
+    restart: tuple[float, float, float] | None
+    running_from_s: float
+    exposure_s: float
+    remaining_s: float
+
+
+class _PlannedFailure(NamedTuple):
+    """A failure planned ahead (`TrainingJob._plan_ahead`): when it strikes, whether its restart reads no
+    checkpoint back (none committed yet), and the restart it starts with the stretch after it."""
+
+    fail_s: float
+    reload_skipped: bool
+    after: _Stretch
+
+
+class _Ahead(NamedTuple):
+    """The failures a job planned ahead in one event, with what undoes them: its ledger and spare pool before
+    them, the plan, the stretch under way then, and when the last stretch would end by finishing or failing."""
+
+    ledger: Ledger
+    pool: tuple[int, list[float]]
+    plan: IterationPlan
+    first: _Stretch
+    failures: list[_PlannedFailure]
+    finish_at: float
+    fail_at: float
+
+
+def _no_borrow() -> bool:
+    raise RuntimeError("a failure planned ahead needs a spare at hand (SparePool.spare_at)")
+
+
 class SparePool:
     """The job's spare nodes and its failed nodes in repair (ready times in a heap): O(log n) a failure."""
 
@@ -286,6 +332,17 @@ class SparePool:
             return ready_to_relaunch_s
         back_s = heapq.heappop(self._repairs)
         return max(ready_to_relaunch_s, back_s - now_s)
+
+    def spare_at(self, now_s: float) -> bool:
+        """Whether a node failing at ``now_s`` would be replaced by a spare (one at hand, or back from repair by
+        then): a replacement that needs nothing from the cluster, so the job can plan it ahead."""
+        return self.available > 0 or (bool(self._repairs) and self._repairs[0] <= now_s)
+
+    def snapshot(self) -> tuple[int, list[float]]:
+        return self.available, list(self._repairs)
+
+    def restore(self, snapshot: tuple[int, list[float]]) -> None:
+        self.available, self._repairs = snapshot[0], list(snapshot[1])
 
 
 class TrainingJob:
@@ -343,6 +400,11 @@ class TrainingJob:
         self._borrowed_at_s: list[float] = []
         self._storage_load: Load | None = None
         self._network_load: Load | None = None
+        # Failures planned ahead (`_plan_ahead`): the horizon under way, and how many failures the next may hold
+        # (halved by each interrupt that cuts one short, doubled by each that runs out, within [0, _MOST_AHEAD]).
+        self._ahead: _Ahead | None = None
+        self._ahead_limit = _FIRST_AHEAD
+        self._pool: SparePool | None = None
         runtime_s = self.state.iterations * plan.iteration_s
         if spec.deadline is not None:
             deadline_s = spec.deadline
@@ -679,6 +741,129 @@ class TrainingJob:
             others.append((self._network_load, profiles[3]))
         group.set_profiles(now_s, profiles[0], profiles[1], others)
 
+    def _plan_ahead(self, plan: IterationPlan, first: _Stretch, fail_at: float) -> _Ahead:
+        """Plan the failures to come that need nothing from outside the job: each strikes at its drawn instant
+        with a spare at hand, so its restart and the stretch after it follow from the job's own state alone.
+        The ledger and spare pool go through them now (`_rewind` undoes what an interrupt or the end of the run
+        cuts short); the meter gets all their profiles in one change (`_set_power_ahead`) and SimPy one timeout,
+        to the end of the last stretch or its failure (taken as usual, borrowing a node if it must). This is what
+        makes failures cheap: the ~500 failures of the Llama 3 run take a dozen events, not 500 (issue 5)."""
+        st, ledger, pool = self.state, self.state.ledger, self._pool
+        iteration_s = plan.iteration_s
+        ready_s = self.failure.detection_s + self.failure.replacement_s
+        planned: list[_PlannedFailure] = []
+        ahead = self._ahead = _Ahead(ledger.snapshot(), pool.snapshot(), plan, first, planned, math.inf, math.inf)
+        schedule = first.schedule
+        while True:
+            # the operations of a failure in `_run`, in the same order
+            ledger.advance(fail_at, schedule, iteration_s)
+            ledger.fail()
+            wait_s = pool.replace(fail_at, ready_s, _no_borrow)
+            skipped = not (self.storage is not None and ledger.committed > 0)
+            reload_s = 0.0 if skipped else self.storage.read_time_s(st.checkpoint_bytes)
+            resume_s = fail_at + wait_s + reload_s
+            ledger.restart(resume_s)
+            schedule = self._schedule(resume_s)
+            exposure_s = self._draw_exposure()
+            running_from_s = max(fail_at, resume_s)
+            left_s = (st.iterations - ledger.progress) * iteration_s
+            planned.append(_PlannedFailure(fail_at, skipped, _Stretch(schedule, (fail_at, wait_s, reload_s),
+                                                                      running_from_s, exposure_s, left_s)))
+            finish_at = schedule.time_at_compute_s(schedule.compute_s(running_from_s) + left_s)
+            fail_at = running_from_s + exposure_s
+            if not (fail_at < finish_at and len(planned) < self._ahead_limit and pool.spare_at(fail_at)):
+                self._ahead = ahead = ahead._replace(finish_at=finish_at, fail_at=fail_at)
+                return ahead
+
+    def _set_power_ahead(self, group: NodeGroup, now_s: float, ahead: _Ahead) -> None:
+        """As `_set_power`, through the failures planned ahead: the restart under way (if any) and the stretch, then
+        each failure's restart and the stretch after it, one `TimelinePower` per load."""
+        plan = ahead.plan
+        starts: list[float] = []
+        pieces: list[tuple] = []   # (accelerators, hosts, storage, traffic) from each start
+        first = ahead.first
+        if first.restart is not None and now_s < first.running_from_s:
+            starts.append(now_s)
+            pieces.append(self._restart_profiles(group, first.restart))
+        starts.append(first.running_from_s)
+        pieces.append(self._stretch_profiles(group, first.schedule, plan, first.running_from_s))
+        for failure in ahead.failures:
+            after = failure.after
+            if after.running_from_s > failure.fail_s:
+                starts.append(failure.fail_s)
+                pieces.append(self._restart_profiles(group, after.restart))
+            starts.append(after.running_from_s)
+            pieces.append(self._stretch_profiles(group, after.schedule, plan, after.running_from_s))
+        columns = [list(column) for column in zip(*pieces)]
+        gpu, host = TimelinePower(starts, columns[0]), TimelinePower(starts, columns[1])
+        others = []
+        if self._storage_load is not None:
+            others.append((self._storage_load, TimelinePower(starts, columns[2])))
+        if self._network_load is not None:
+            others.append((self._network_load, TimelinePower(starts, columns[3])))
+        group.set_profiles(now_s, gpu, host, others)
+
+    def _count_failure(self, failure: _PlannedFailure) -> None:
+        """What a failure planned ahead leaves in the job's state once it has struck."""
+        st = self.state
+        st.failures += 1
+        st.failure_times_s.append(failure.fail_s)
+        st.restarts.append((failure.fail_s, failure.after.schedule.origin_s))
+        if failure.reload_skipped:
+            self.reloads_skipped += 1
+
+    def planned_remaining_s(self) -> float | None:
+        """The ticket's run time left [s] now, while failures planned ahead are under way: that of the stretch in
+        force (set at its start, as a job that plans nothing ahead sets it); None otherwise (`Ticket.remaining_s`)."""
+        ahead = self._ahead
+        if ahead is None:
+            return None
+        now_s = self.env.now
+        remaining_s = ahead.first.remaining_s
+        for failure in ahead.failures:
+            if failure.fail_s > now_s:
+                break
+            remaining_s = failure.after.remaining_s
+        return remaining_s
+
+    def _commit_ahead(self) -> None:
+        """Every failure planned ahead has struck: count them; the stretch under way is the last one's."""
+        ahead, self._ahead = self._ahead, None
+        for failure in ahead.failures:
+            self._count_failure(failure)
+        last = ahead.failures[-1].after
+        self.ticket.remaining_runtime_s = last.remaining_s
+        self._stretch = (last.schedule, ahead.plan)
+        self._ahead_limit = min(2 * self._ahead_limit, _MOST_AHEAD)
+
+    def _rewind(self, t_s: float) -> _Stretch:
+        """Cut the failures planned ahead at ``t_s`` (an interrupt, the end of the run): the ledger and spare pool
+        go back to the start of the horizon and through the failures before ``t_s`` again (the same operations
+        on the same numbers), the exposures drawn for the later ones go back to the stream's queue, in order.
+        Returns the stretch under way at ``t_s``."""
+        ahead, self._ahead = self._ahead, None
+        ledger, pool = self.state.ledger, self._pool
+        ledger.restore(ahead.ledger)
+        pool.restore(ahead.pool)
+        iteration_s = ahead.plan.iteration_s
+        ready_s = self.failure.detection_s + self.failure.replacement_s
+        stretch, struck = ahead.first, 0
+        for failure in ahead.failures:
+            if failure.fail_s >= t_s:
+                break
+            ledger.advance(failure.fail_s, stretch.schedule, iteration_s)
+            ledger.fail()
+            pool.replace(failure.fail_s, ready_s, _no_borrow)
+            ledger.restart(failure.after.schedule.origin_s)
+            self._count_failure(failure)
+            stretch, struck = failure.after, struck + 1
+        for failure in reversed(ahead.failures[struck:]):
+            self._exposures.append(failure.after.exposure_s)
+        self.ticket.remaining_runtime_s = stretch.remaining_s
+        self._stretch = (stretch.schedule, ahead.plan)
+        self._ahead_limit //= 2
+        return stretch
+
     @staticmethod
     def _cycle(schedule: CheckpointSchedule, running: ConstantPower, write_w: float | None):
         """A per-job storage or traffic draw over the schedule: ``running`` while training, and during
@@ -707,7 +892,7 @@ class TrainingJob:
         if self.storage is not None and self.storage.powered:
             self._storage_load = meter.load("storage", self.name)
 
-        pool = SparePool(spares, self.failure.repair_s) if self.failure is not None else None
+        pool = self._pool = SparePool(spares, self.failure.repair_s) if self.failure is not None else None
         ledger = st.ledger = Ledger(anchor_s=env.now)
         # Training (re)starts at the schedule's origin; after a failure that lies in the future, and the
         # restart until then is part of the same profiles: one event per failure, not two.
@@ -715,7 +900,7 @@ class TrainingJob:
         restart: tuple[float, float, float] | None = None  # (failed at, wait, reload) of the last failure
         exposure_s = self._draw_exposure()
         while True:
-            # Once per failure: instants and the iteration time are read into locals once (issue 5's speed target).
+            # Once per event: instants and the iteration time are read into locals once (issue 5's speed target).
             now_s = env.now
             plan = self._plan()
             iteration_s = plan.iteration_s
@@ -726,21 +911,33 @@ class TrainingJob:
             self.ticket.remaining_runtime_s = left * iteration_s
             self._note_clock(now_s)
             self._stretch = (schedule, plan)
-            self._set_power(group, schedule, plan, now_s, restart)
             running_from_s = max(now_s, schedule.origin_s)
             finish_at = schedule.time_at_compute_s(schedule.compute_s(running_from_s) + left * iteration_s)
             fail_at = running_from_s + exposure_s
+            ahead = None
+            if fail_at < finish_at and self._ahead_limit > 0 and pool.spare_at(fail_at):
+                first = _Stretch(schedule, restart, running_from_s, exposure_s, self.ticket.remaining_runtime_s)
+                ahead = self._plan_ahead(plan, first, fail_at)
+                self._set_power_ahead(group, now_s, ahead)
+                schedule, restart, running_from_s, exposure_s, _ = ahead.failures[-1].after
+                finish_at, fail_at = ahead.finish_at, ahead.fail_at
+            else:
+                self._set_power(group, schedule, plan, now_s, restart)
             self._in_stretch, self._interrupted = True, False
             try:
                 yield env.timeout(max(min(finish_at, fail_at) - now_s, 0.0))
             except simpy.Interrupt as interrupt:
                 self._in_stretch, self._interrupted = False, False
+                if ahead is not None:
+                    schedule, restart, running_from_s, exposure_s, _ = self._rewind(env.now)
                 if env.now > running_from_s:  # failures strike while training, not while restarting
                     exposure_s -= env.now - running_from_s
                     ledger.advance(env.now, schedule, iteration_s)
                 if interrupt.cause == _SUSPEND:
                     group, spare_group, schedule, restart = yield from self._suspend(group, spare_group, ledger, spares)
                 continue
+            if ahead is not None:
+                self._commit_ahead()
             now_s = env.now
             self._in_stretch = False
             exposure_s -= now_s - running_from_s
@@ -804,6 +1001,8 @@ class TrainingJob:
         st = self.state
         if st.ledger is None or st.finished_at_s is not None or not self._in_stretch:
             return
+        if self._ahead is not None:
+            self._rewind(now_s)
         schedule, plan = self._stretch
         if st.ledger.anchor_s < now_s:
             st.ledger.advance(now_s, schedule, plan.iteration_s)
