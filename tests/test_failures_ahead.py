@@ -8,7 +8,7 @@ import copy
 import math
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import sim.workloads.training as training
@@ -196,3 +196,39 @@ def test_a_timeline_refuses_starts_out_of_order():
         TimelinePower([0.0, 5.0, 3.0], [ConstantPower(1.0)] * 3)
     with pytest.raises(ValueError, match="one start per profile"):
         TimelinePower([0.0], [])
+
+
+# ------------------------------------------------------------------------------------------ any small job
+@settings(max_examples=12, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    gpu_mtbf_d=st.floats(0.5, 20.0),
+    spares=st.integers(0, 3),
+    free_nodes=st.integers(0, 2),
+    repair_h=st.floats(0.2, 48.0),
+    checkpoint=st.sampled_from(["young_daly", "20min", "none"]),
+    storage=st.booleans(),
+    duration_h=st.one_of(st.none(), st.floats(5.0, 60.0)),
+)
+def test_any_small_job_runs_the_same_with_failures_planned_ahead(seed, gpu_mtbf_d, spares, free_nodes, repair_h,
+                                                                   checkpoint, storage, duration_h):
+    # Without checkpoints each failure starts the ~14 h job over: a few expected restarts, not e^(14 h / MTBF).
+    assume(checkpoint != "none" or gpu_mtbf_d > 10.0)
+    job = {"name": "j", "gpus": 64, "parameters": 7e9, "tokens": 3e10, "batch_tokens": 4e6, "mfu": 0.4,
+           "failures": {"gpu_mtbf": gpu_mtbf_d * 86_400, "spare_nodes": spares, "detection_time": "2min",
+                        "replacement_time": "3min", "repair_time": repair_h * 3600, "seed": seed},
+           "checkpoint": {"interval": checkpoint, "bytes_per_parameter": 16}}
+    data = {
+        "scenario": {"name": "any", "seed": seed},
+        "cluster": {"node": "dgx-h100", "nodes": 8 + spares + free_nodes},
+        "facility": {"pue": 1.3},
+        "grid": {"carbon_intensity_g_per_kwh": 250.0},
+        "jobs": [job],
+        "output": {"interval": "1h"},
+    }
+    if storage:
+        data["storage"] = {"capacity_tb": 500, "read_bandwidth_bytes_per_s": 1e10, "write_bandwidth_bytes_per_s": 1e10}
+    if duration_h is not None:
+        data["scenario"]["duration"] = duration_h * 3600
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        assert_same_run(data, monkeypatch)
