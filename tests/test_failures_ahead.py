@@ -23,7 +23,8 @@ SHARED_SPINE = read_toml(SCENARIOS / "shared-spine.toml")
 
 EXACT = ("status", "failures", "checkpoints", "suspensions")
 TIMES = ("duration_s", "lost_work_s", "restart_s", "checkpoint_s", "productive_s", "iterations", "suspended_s")
-ENERGY = ("gpu_kwh", "host_kwh", "storage_kwh", "network_kwh", "it_kwh", "facility_kwh", "carbon_kg")
+ENERGY = ("gpu_kwh", "host_kwh", "storage_kwh", "network_kwh", "it_kwh", "facility_kwh", "carbon_kg", "carbon_as_run_kg",
+          "carbon_run_now_kg")
 
 
 def run(data: dict, ahead: bool, monkeypatch) -> Simulation:
