@@ -401,7 +401,8 @@ class TrainingJob:
         self._storage_load: Load | None = None
         self._network_load: Load | None = None
         # Failures planned ahead (`_plan_ahead`): the horizon under way, and how many failures the next may hold
-        # (halved by each interrupt that cuts one short, doubled by each that runs out, within [0, _MOST_AHEAD]).
+        # (halved by each interrupt that cuts one short, doubled by each that runs out, within [1, _MOST_AHEAD];
+        # a module-level _FIRST_AHEAD of 0 plans nothing ahead, one event per failure, as tests compare).
         self._ahead: _Ahead | None = None
         self._ahead_limit = _FIRST_AHEAD
         self._pool: SparePool | None = None
@@ -861,7 +862,7 @@ class TrainingJob:
             self._exposures.append(failure.after.exposure_s)
         self.ticket.remaining_runtime_s = stretch.remaining_s
         self._stretch = (stretch.schedule, ahead.plan)
-        self._ahead_limit //= 2
+        self._ahead_limit = max(self._ahead_limit // 2, 1)   # one ahead wastes at most one failure's planning
         return stretch
 
     @staticmethod
