@@ -735,12 +735,40 @@ class TrainingJob:
             profiles = [None if a is None else SwitchPower(resume_s, b, a) for b, a in zip(before, stretch)]
         else:
             profiles = list(stretch)
+        self._hand_profiles(group, now_s, profiles)
+
+    def _hand_profiles(self, group: NodeGroup, now_s: float, profiles) -> None:
+        """The job's (accelerators, hosts, storage, traffic) profiles from ``now_s`` to the meter in one change;
+        storage and traffic only where the job has those loads."""
         others = []
         if self._storage_load is not None:
             others.append((self._storage_load, profiles[2]))
         if self._network_load is not None:
             others.append((self._network_load, profiles[3]))
         group.set_profiles(now_s, profiles[0], profiles[1], others)
+
+    def _fail(self, fail_s: float, borrow) -> tuple[float, float, bool]:
+        """A failure at ``fail_s``, the ledger advanced to it: the work since the last committed checkpoint is
+        lost, a failed node is replaced (``borrow``: how to take a free node of the cluster, if the pool has no
+        spare), the checkpoint is read back, and the ledger restarts when that is done. Returns (wait [s],
+        reload [s], whether the reload was skipped: nothing committed yet). The one sequence of a failure, live
+        (`_run`), planned ahead (`_plan_ahead`) and done again (`_rewind`), so that all three give one number."""
+        ledger = self.state.ledger
+        ledger.fail()
+        wait_s = self._pool.replace(fail_s, self.failure.detection_s + self.failure.replacement_s, borrow)
+        skipped = not (self.storage is not None and ledger.committed > 0)
+        reload_s = 0.0 if skipped else self.storage.read_time_s(self.state.checkpoint_bytes)
+        ledger.restart(fail_s + wait_s + reload_s)
+        return wait_s, reload_s, skipped
+
+    def _count_failure(self, fail_s: float, resume_s: float, reload_skipped: bool) -> None:
+        """What a failure leaves in the job's state once it has struck."""
+        st = self.state
+        st.failures += 1
+        st.failure_times_s.append(fail_s)
+        st.restarts.append((fail_s, resume_s))
+        if reload_skipped:
+            self.reloads_skipped += 1
 
     def _plan_ahead(self, plan: IterationPlan, first: _Stretch, fail_at: float) -> _Ahead:
         """Plan the failures to come that need nothing from outside the job: each strikes at its drawn instant
@@ -751,19 +779,13 @@ class TrainingJob:
         makes failures cheap: the ~500 failures of the Llama 3 run take a dozen events, not 500 (issue 5)."""
         st, ledger, pool = self.state, self.state.ledger, self._pool
         iteration_s = plan.iteration_s
-        ready_s = self.failure.detection_s + self.failure.replacement_s
+        ledger_before, pool_before = ledger.snapshot(), pool.snapshot()
         planned: list[_PlannedFailure] = []
-        ahead = self._ahead = _Ahead(ledger.snapshot(), pool.snapshot(), plan, first, planned, math.inf, math.inf)
         schedule = first.schedule
         while True:
-            # the operations of a failure in `_run`, in the same order
             ledger.advance(fail_at, schedule, iteration_s)
-            ledger.fail()
-            wait_s = pool.replace(fail_at, ready_s, _no_borrow)
-            skipped = not (self.storage is not None and ledger.committed > 0)
-            reload_s = 0.0 if skipped else self.storage.read_time_s(st.checkpoint_bytes)
+            wait_s, reload_s, skipped = self._fail(fail_at, _no_borrow)
             resume_s = fail_at + wait_s + reload_s
-            ledger.restart(resume_s)
             schedule = self._schedule(resume_s)
             exposure_s = self._draw_exposure()
             running_from_s = max(fail_at, resume_s)
@@ -773,8 +795,8 @@ class TrainingJob:
             finish_at = schedule.time_at_compute_s(schedule.compute_s(running_from_s) + left_s)
             fail_at = running_from_s + exposure_s
             if not (fail_at < finish_at and len(planned) < self._ahead_limit and pool.spare_at(fail_at)):
-                self._ahead = ahead = ahead._replace(finish_at=finish_at, fail_at=fail_at)
-                return ahead
+                self._ahead = _Ahead(ledger_before, pool_before, plan, first, planned, finish_at, fail_at)
+                return self._ahead
 
     def _set_power_ahead(self, group: NodeGroup, now_s: float, ahead: _Ahead) -> None:
         """As `_set_power`, through the failures planned ahead: the restart under way (if any) and the stretch, then
@@ -795,23 +817,9 @@ class TrainingJob:
                 pieces.append(self._restart_profiles(group, after.restart))
             starts.append(after.running_from_s)
             pieces.append(self._stretch_profiles(group, after.schedule, plan, after.running_from_s))
-        columns = [list(column) for column in zip(*pieces)]
-        gpu, host = TimelinePower(starts, columns[0]), TimelinePower(starts, columns[1])
-        others = []
-        if self._storage_load is not None:
-            others.append((self._storage_load, TimelinePower(starts, columns[2])))
-        if self._network_load is not None:
-            others.append((self._network_load, TimelinePower(starts, columns[3])))
-        group.set_profiles(now_s, gpu, host, others)
-
-    def _count_failure(self, failure: _PlannedFailure) -> None:
-        """What a failure planned ahead leaves in the job's state once it has struck."""
-        st = self.state
-        st.failures += 1
-        st.failure_times_s.append(failure.fail_s)
-        st.restarts.append((failure.fail_s, failure.after.schedule.origin_s))
-        if failure.reload_skipped:
-            self.reloads_skipped += 1
+        loads = (True, True, self._storage_load is not None, self._network_load is not None)
+        self._hand_profiles(group, now_s, [TimelinePower(starts, list(column)) if load else None
+                                           for column, load in zip(zip(*pieces), loads)])
 
     def planned_remaining_s(self) -> float | None:
         """The ticket's run time left [s] now, while failures planned ahead are under way: that of the stretch in
@@ -831,7 +839,7 @@ class TrainingJob:
         """Every failure planned ahead has struck: count them; the stretch under way is the last one's."""
         ahead, self._ahead = self._ahead, None
         for failure in ahead.failures:
-            self._count_failure(failure)
+            self._count_failure(failure.fail_s, failure.after.schedule.origin_s, failure.reload_skipped)
         last = ahead.failures[-1].after
         self.ticket.remaining_runtime_s = last.remaining_s
         self._stretch = (last.schedule, ahead.plan)
@@ -847,16 +855,13 @@ class TrainingJob:
         ledger.restore(ahead.ledger)
         pool.restore(ahead.pool)
         iteration_s = ahead.plan.iteration_s
-        ready_s = self.failure.detection_s + self.failure.replacement_s
         stretch, struck = ahead.first, 0
         for failure in ahead.failures:
             if failure.fail_s >= t_s:
                 break
             ledger.advance(failure.fail_s, stretch.schedule, iteration_s)
-            ledger.fail()
-            pool.replace(failure.fail_s, ready_s, _no_borrow)
-            ledger.restart(failure.after.schedule.origin_s)
-            self._count_failure(failure)
+            self._fail(failure.fail_s, _no_borrow)
+            self._count_failure(failure.fail_s, failure.after.schedule.origin_s, failure.reload_skipped)
             stretch, struck = failure.after, struck + 1
         for failure in reversed(ahead.failures[struck:]):
             self._exposures.append(failure.after.exposure_s)
@@ -947,19 +952,10 @@ class TrainingJob:
                 ledger.progress = float(st.iterations)
                 break
             # A failure: back to the last committed checkpoint, then wait for the restart.
-            ledger.fail()
-            st.failures += 1
-            st.failure_times_s.append(now_s)
-            wait_s = pool.replace(now_s, self.failure.detection_s + self.failure.replacement_s, self._borrow_node)
-            reload_s = 0.0
-            if self.storage is not None and ledger.committed > 0:
-                reload_s = self.storage.read_time_s(st.checkpoint_bytes)
-            else:
-                self.reloads_skipped += 1
+            wait_s, reload_s, skipped = self._fail(now_s, self._borrow_node)
             restart = (now_s, wait_s, reload_s)
             resume_s = now_s + wait_s + reload_s
-            st.restarts.append((now_s, resume_s))
-            ledger.restart(resume_s)
+            self._count_failure(now_s, resume_s, skipped)
             schedule = self._schedule(resume_s)
             exposure_s = self._draw_exposure()
 
