@@ -69,8 +69,10 @@ def same_value(a, b) -> bool:
 
 
 def point_dirs(out: Path) -> list[Path]:
-    """Directories of points that have been written completely (their point.json is in place)."""
-    return sorted(p.parent for p in out.rglob("point.json"))
+    """Directories of points that have been written completely (their point.json is in place). A point's
+    directory is written as a hidden temporary (`.name.tmp-PID`) renamed into place: one killed before the
+    rename holds a point.json too, and is not a point."""
+    return sorted(p.parent for p in out.rglob("point.json") if not p.parent.name.startswith("."))
 
 
 def load_json(path: Path) -> dict:
