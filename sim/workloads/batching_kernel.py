@@ -1,0 +1,679 @@
+"""The request-level service's replicas and router, compiled: what `sim.workloads.batching` and the
+service's run-ahead do, on numpy arrays, in one numba function per stretch of a run.
+
+What it buys. The Python state machine (`ContinuousBatchingReplica` driven by
+`InferenceService._run_ahead`) costs some 30 us of interpreter time per request (about 2.5 replica
+changes each: a prefill ends, a decode run ends, an arrival cuts a run). Compiled, the same steps cost
+about 1 us, so a day of a busy chat service runs in a second instead of tens, and request-level runs
+reach the simulated-requests-per-second aim of issue 4 (benchmarks/inference_speed.py).
+
+What it is. The same arithmetic, statement by statement and in the same order, as
+`sim.workloads.batching` (admission, prefill sharing, decode runs, cutting a run at the step boundary
+where the head of the queue fits), `sim.physics.roofline` (`RooflineStepCost.prefill_cost` and the
+closed-form sums of `DecodeStepLaw`) and the three routers of `sim.policies.routing`, so a run gives
+the same numbers bit for bit as the Python path (tests/test_batching_kernel.py runs both on random
+services and compares every request). The Python classes stay the reference, and serve what this does
+not: autoscaling, and routers or step costs added later.
+
+Layout. A replica's scalars are rows of `ri` (ints) and `rf` (floats), indexed by the constants below.
+A request in flight lives in a slot (`si`, `sf`; free slots on a stack); a replica's queue is a linked
+list of slots, its decoding sequences a binary heap on (finish step, request id) in `dec`, the
+sequences of its prefill step in `pre`. Completions and rejections go to output buffers the Python side
+drains. The next change is the earliest replica end (a scan: the first replica wins a tie, as the
+(time, replica) heap of the Python path pops it).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+# replica ints (ri columns)
+KIND, SIZE, CTX, NSTEPS, KV, CONTEXT, STEPS, WHEAD, WTAIL, WCOUNT, DLEN = range(11)
+N_RI = 11
+# replica floats (rf columns)
+NOW, START, END, CTOTAL, PTIME, BPS, CPS, BCLOSED, CCLOSED = range(9)
+N_RF = 9
+# activity kinds
+IDLE, PREFILL, DECODE = 0, 1, 2
+# slot ints (si) and floats (sf)
+S_ID, S_PROMPT, S_OUTPUT, S_NEXT, S_JOIN_STEP = range(5)
+N_SI = 5
+S_ARRIVAL, S_ADMITTED, S_FIRST, S_BUSY, S_COMPUTE, S_JOIN_BUSY, S_JOIN_COMPUTE = range(7)
+N_SF = 7
+# decoding heap entries (dec[r, j, :])
+D_STEP, D_ID, D_SLOT = range(3)
+# completions: ci columns (ints), cf columns (floats)
+C_ID, C_REPLICA, C_PROMPT, C_OUTPUT = range(4)
+C_ARRIVAL, C_ADMITTED, C_FIRST, C_FINISH, C_BUSY, C_COMPUTE = range(6)
+# service ints (sv)
+SV_RR, SV_OUTSTANDING, SV_NFREE, SV_NCOMP, SV_NREJ, SV_ERROR_SLOT = range(6)
+N_SV = 6
+# configuration ints (cfg)
+CFG_MAX_BATCH, CFG_KV_CAP, CFG_MAX_PREFILL, CFG_ROUTER, CFG_PREFILL_KIND, CFG_N_GPUS, CFG_HIDDEN, CFG_LAYERS = range(8)
+N_CFG = 8
+ROUTER_ROUND_ROBIN, ROUTER_JSQ, ROUTER_LEAST_TOKENS = range(3)
+ROUTERS = {"round_robin": ROUTER_ROUND_ROBIN, "join_shortest_queue": ROUTER_JSQ,
+           "least_outstanding_tokens": ROUTER_LEAST_TOKENS}
+PREFILL_FIXED, PREFILL_DENSE, PREFILL_MOE = range(3)
+# prefill constants (pp)
+(P_FIXED_TIME, P_FIXED_COMPUTE, P_PER_TOKEN, P_PER_POSITION, P_DENSE_WEIGHTS, P_MOE_BASE, P_MOE_EXPERT, P_MOE_MISS,
+ P_BYTES_PER_ELEMENT, P_BANDWIDTH, P_KV_WRITE, P_ACT_BYTES, P_LATENCY, P_BUS_BANDWIDTH) = range(14)
+N_PP = 14
+# decode law table columns (law[batch, :] for a batch of b)
+L_CF, L_CT, L_MF, L_MT, L_COMM = range(5)
+# run_ahead statuses
+STOPPED, NEED_CHUNK, DONE, NEED_SLOTS, NEED_ROOM, BAD_REQUEST, KV_TOO_BIG = range(7)
+
+# error_model="numpy": no zero-division checks (no division here has a zero divisor in a valid run); no fastmath:
+# IEEE arithmetic in the order written, as in Python.
+_jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+
+
+@_jit
+def _max(a, b):
+    """Python's max(a, b): a unless b is greater."""
+    return b if b > a else a
+
+
+@_jit
+def _min(a, b):
+    """Python's min(a, b): a unless b is smaller."""
+    return b if b < a else a
+
+
+# ---- DecodeStepLaw, as functions of its five coefficients (same statements as sim/physics/roofline.py)
+@_jit
+def _split(pc, qc, pm, qm, n_steps):
+    dp, dq = pc - pm, qc - qm
+    if dq == 0.0:
+        return n_steps, dp >= 0.0
+    root = _min(_max(-dp / dq, -1.0), n_steps + 1.0)
+    if dq > 0:
+        return _min(_max(int(math.ceil(root)), 0), n_steps), False
+    return _min(_max(int(math.floor(root)) + 1, 0), n_steps), True
+
+
+@_jit
+def run_time_s(law, batch, context_tokens, growth_per_step, n_steps):
+    if n_steps <= 0:
+        return 0.0
+    cf, ct, mf, mt, comm = law[batch, L_CF], law[batch, L_CT], law[batch, L_MF], law[batch, L_MT], law[batch, L_COMM]
+    pc = cf + ct * context_tokens
+    qc = ct * growth_per_step
+    pm = mf + mt * context_tokens
+    qm = mt * growth_per_step
+    last = n_steps - 1
+    if pc <= pm and pc + qc * last <= pm + qm * last:
+        return n_steps * pm + qm * n_steps * last / 2.0 + n_steps * comm
+    if pc >= pm and pc + qc * last >= pm + qm * last:
+        return n_steps * pc + qc * n_steps * last / 2.0 + n_steps * comm
+    s, compute_first = _split(pc, qc, pm, qm, n_steps)
+    if compute_first:
+        p1, q1, p2, q2 = pc, qc, pm, qm
+    else:
+        p1, q1, p2, q2 = pm, qm, pc, qc
+    rest = n_steps - s
+    return (s * p1 + q1 * s * (s - 1) / 2.0 + rest * p2 + q2 * rest * (s + n_steps - 1) / 2.0
+            + n_steps * comm)
+
+
+@_jit
+def run_compute_s(law, batch, context_tokens, growth_per_step, n_steps):
+    n = _max(n_steps, 0)
+    if n <= 0:
+        return 0.0
+    pc = law[batch, L_CF] + law[batch, L_CT] * context_tokens
+    qc = law[batch, L_CT] * growth_per_step
+    return n * pc + qc * n * (0 + n - 1) / 2.0
+
+
+@_jit
+def steps_within(law, batch, context_tokens, growth_per_step, duration_s, max_steps):
+    if max_steps <= 0 or duration_s < run_time_s(law, batch, context_tokens, growth_per_step, 1):
+        return 0
+    cf, ct, mf, mt, comm = law[batch, L_CF], law[batch, L_CT], law[batch, L_MF], law[batch, L_MT], law[batch, L_COMM]
+    pc = cf + ct * context_tokens
+    qc = ct * growth_per_step
+    pm = mf + mt * context_tokens
+    qm = mt * growth_per_step
+    last = max_steps - 1
+    if pc <= pm and pc + qc * last <= pm + qm * last:
+        p, q, offset, remaining = pm, qm, 0, duration_s
+    elif pc >= pm and pc + qc * last >= pm + qm * last:
+        p, q, offset, remaining = pc, qc, 0, duration_s
+    else:
+        s, compute_first = _split(pc, qc, pm, qm, max_steps)
+        if compute_first:
+            p1, q1, p2, q2 = pc, qc, pm, qm
+        else:
+            p1, q1, p2, q2 = pm, qm, pc, qc
+        time_at_split = run_time_s(law, batch, context_tokens, growth_per_step, s)
+        if duration_s < time_at_split:
+            p, q, offset, remaining = p1, q1, 0, duration_s
+        else:
+            p, q, offset, remaining = p2 + q2 * s, q2, s, duration_s - time_at_split
+    a, b = q / 2.0, p + comm - q / 2.0
+    denominator = b + math.sqrt(_max(b * b + 4.0 * a * remaining, 0.0))
+    guess = 2.0 * remaining / denominator if denominator > 0 else float(max_steps)
+    n = _min(_max(offset + int(_min(guess, float(max_steps))), 0), max_steps)
+    while n < max_steps and run_time_s(law, batch, context_tokens, growth_per_step, n + 1) <= duration_s:
+        n += 1
+    while n > 0 and run_time_s(law, batch, context_tokens, growth_per_step, n) > duration_s:
+        n -= 1
+    return n
+
+
+@_jit
+def compute_by_s(law, batch, context_tokens, growth_per_step, elapsed_s, max_steps):
+    done = steps_within(law, batch, context_tokens, growth_per_step, elapsed_s, max_steps)
+    compute = run_compute_s(law, batch, context_tokens, growth_per_step, done)
+    if done < max_steps:
+        started_s = run_time_s(law, batch, context_tokens, growth_per_step, done)
+        context = context_tokens + growth_per_step * done
+        step_compute = law[batch, L_CF] + law[batch, L_CT] * context
+        step_memory = law[batch, L_MF] + law[batch, L_MT] * context
+        step_time = _max(step_compute, step_memory) + law[batch, L_COMM]
+        fraction = _min(_max((elapsed_s - started_s) / step_time, 0.0), 1.0)
+        compute += fraction * step_compute
+    return compute
+
+
+# ---- RooflineStepCost.prefill_cost (and FixedStepCost's constant step)
+@_jit
+def prefill_cost(pp, cfg, tokens, positions):
+    """(time_s, compute_s) of a prefill step over prompts of `tokens` tokens attending `positions`."""
+    kind = cfg[CFG_PREFILL_KIND]
+    if kind == PREFILL_FIXED:
+        return pp[P_FIXED_TIME], pp[P_FIXED_COMPUTE]
+    compute = pp[P_PER_TOKEN] * tokens + pp[P_PER_POSITION] * positions
+    if kind == PREFILL_DENSE:
+        weights = pp[P_DENSE_WEIGHTS]
+    else:  # weight_bytes_read with moe_expert_fraction_touched, then _memory_s
+        fraction = 1.0 - pp[P_MOE_MISS] ** float(tokens)
+        params = pp[P_MOE_BASE] + pp[P_MOE_EXPERT] * fraction
+        weights = params * pp[P_BYTES_PER_ELEMENT] / pp[P_BANDWIDTH]
+    memory = weights + pp[P_KV_WRITE] * tokens
+    n_gpus = cfg[CFG_N_GPUS]
+    communication = 0.0
+    if n_gpus > 1:  # _communication_s: two ring all-reduces per layer
+        message_bytes = tokens * cfg[CFG_HIDDEN] * pp[P_ACT_BYTES]
+        one = pp[P_LATENCY] + 2.0 * (n_gpus - 1) / n_gpus * message_bytes / pp[P_BUS_BANDWIDTH]
+        communication = 2.0 * cfg[CFG_LAYERS] * one
+    return _max(compute, memory) + communication, compute
+
+
+# ---- the decoding heap of one replica: (finish step, request id) smallest first
+@_jit
+def _heap_less(dec, r, a, b):
+    sa, sb = dec[r, a, D_STEP], dec[r, b, D_STEP]
+    return sa < sb or (sa == sb and dec[r, a, D_ID] < dec[r, b, D_ID])
+
+
+@_jit
+def _heap_swap(dec, r, a, b):
+    for k in range(3):
+        dec[r, a, k], dec[r, b, k] = dec[r, b, k], dec[r, a, k]
+
+
+@_jit
+def _heap_push(dec, ri, r, step, request_id, slot):
+    j = ri[r, DLEN]
+    dec[r, j, D_STEP], dec[r, j, D_ID], dec[r, j, D_SLOT] = step, request_id, slot
+    ri[r, DLEN] = j + 1
+    while j > 0:
+        parent = (j - 1) // 2
+        if not _heap_less(dec, r, j, parent):
+            break
+        _heap_swap(dec, r, j, parent)
+        j = parent
+
+
+@_jit
+def _heap_pop(dec, ri, r):
+    """Remove the top; its slot."""
+    slot = dec[r, 0, D_SLOT]
+    n = ri[r, DLEN] - 1
+    ri[r, DLEN] = n
+    if n > 0:
+        for k in range(3):
+            dec[r, 0, k] = dec[r, n, k]
+        j = 0
+        while True:
+            left = 2 * j + 1
+            if left >= n:
+                break
+            child = left
+            if left + 1 < n and _heap_less(dec, r, left + 1, left):
+                child = left + 1
+            if not _heap_less(dec, r, child, j):
+                break
+            _heap_swap(dec, r, j, child)
+            j = child
+    return slot
+
+
+# ---- one replica (ContinuousBatchingReplica's lean driver: arrive / process_change)
+@_jit
+def _release(r, slot, finish_s, emit, ri, si, sf, sv, oreq, otok, free, ci, cf):
+    prompt, output = si[slot, S_PROMPT], si[slot, S_OUTPUT]
+    ri[r, KV] -= prompt + output
+    if emit:  # the completion, then the service's counters (InferenceService._complete)
+        n = sv[SV_NCOMP]
+        ci[n, C_ID], ci[n, C_REPLICA], ci[n, C_PROMPT], ci[n, C_OUTPUT] = si[slot, S_ID], r, prompt, output
+        cf[n, C_ARRIVAL], cf[n, C_ADMITTED], cf[n, C_FIRST] = sf[slot, S_ARRIVAL], sf[slot, S_ADMITTED], sf[slot, S_FIRST]
+        cf[n, C_FINISH], cf[n, C_BUSY], cf[n, C_COMPUTE] = finish_s, sf[slot, S_BUSY], sf[slot, S_COMPUTE]
+        sv[SV_NCOMP] = n + 1
+        oreq[r] -= 1
+        otok[r] -= prompt + output
+        sv[SV_OUTSTANDING] -= 1
+    free[sv[SV_NFREE]] = slot
+    sv[SV_NFREE] += 1
+
+
+@_jit
+def _finish_prefill(r, ri, rf, si, sf, pre, dec, sv, oreq, otok, free, ci, cf):
+    size = ri[r, SIZE]
+    end_s, time_s, compute_s = rf[r, END], rf[r, PTIME], rf[r, CTOTAL]
+    total_prompt = 0
+    for j in range(size):
+        total_prompt += si[pre[r, j], S_PROMPT]
+    for j in range(size):
+        slot = pre[r, j]
+        prompt, output = si[slot, S_PROMPT], si[slot, S_OUTPUT]
+        share = prompt / total_prompt
+        sf[slot, S_BUSY] += share * time_s
+        sf[slot, S_COMPUTE] += share * compute_s
+        if output >= 1:
+            sf[slot, S_FIRST] = end_s
+        if output <= 1:
+            _release(r, slot, end_s, True, ri, si, sf, sv, oreq, otok, free, ci, cf)
+            continue
+        steps = ri[r, STEPS]
+        si[slot, S_JOIN_STEP] = steps
+        sf[slot, S_JOIN_BUSY] = rf[r, BPS]
+        sf[slot, S_JOIN_COMPUTE] = rf[r, CPS]
+        ri[r, CONTEXT] += prompt + 1
+        _heap_push(dec, ri, r, steps + output - 1, si[slot, S_ID], slot)
+
+
+@_jit
+def _finish_decode(r, compute_total_s, emit, ri, rf, si, sf, dec, sv, oreq, otok, free, ci, cf):
+    n_steps, size = ri[r, NSTEPS], ri[r, SIZE]
+    start_s, end_s = rf[r, START], rf[r, END]
+    if n_steps > 0:
+        ri[r, STEPS] += n_steps
+        ri[r, CONTEXT] += size * n_steps
+        rf[r, BPS] += (end_s - start_s) / size
+        rf[r, CPS] += compute_total_s / size
+    steps = ri[r, STEPS]
+    while ri[r, DLEN] > 0 and dec[r, 0, D_STEP] == steps:
+        slot = _heap_pop(dec, ri, r)
+        sf[slot, S_BUSY] += rf[r, BPS] - sf[slot, S_JOIN_BUSY]
+        sf[slot, S_COMPUTE] += rf[r, CPS] - sf[slot, S_JOIN_COMPUTE]
+        ri[r, CONTEXT] -= si[slot, S_PROMPT] + si[slot, S_OUTPUT]
+        _release(r, slot, end_s, emit, ri, si, sf, sv, oreq, otok, free, ci, cf)
+
+
+@_jit
+def _start_next(r, ri, rf, si, sf, pre, dec, cfg, pp, law):
+    now = rf[r, NOW]
+    if ri[r, WCOUNT] > 0:
+        max_batch, kv_cap, budget = cfg[CFG_MAX_BATCH], cfg[CFG_KV_CAP], cfg[CFG_MAX_PREFILL]
+        seats = max_batch - ri[r, DLEN]
+        kv_free = kv_cap - ri[r, KV]
+        admitted = 0
+        prefill_tokens = 0
+        positions = 0
+        while ri[r, WCOUNT] > 0 and seats > 0:
+            head = ri[r, WHEAD]
+            prompt = si[head, S_PROMPT]
+            kv = prompt + si[head, S_OUTPUT]
+            if kv > kv_free or (admitted > 0 and budget >= 0 and prefill_tokens + prompt > budget):
+                break
+            ri[r, WHEAD] = si[head, S_NEXT]
+            ri[r, WCOUNT] -= 1
+            seats -= 1
+            kv_free -= kv
+            prefill_tokens += prompt
+            positions += prompt * (prompt + 1) // 2
+            sf[head, S_ADMITTED] = now
+            sf[head, S_FIRST] = np.nan
+            sf[head, S_BUSY] = 0.0
+            sf[head, S_COMPUTE] = 0.0
+            pre[r, admitted] = head
+            admitted += 1
+        if admitted > 0:
+            ri[r, KV] = kv_cap - kv_free
+            time_s, compute_s = prefill_cost(pp, cfg, prefill_tokens, positions)
+            ri[r, KIND], ri[r, SIZE] = PREFILL, admitted
+            rf[r, START], rf[r, END], rf[r, PTIME], rf[r, CTOTAL] = now, now + time_s, time_s, compute_s
+            return
+    size = ri[r, DLEN]
+    if size > 0:
+        n_steps = dec[r, 0, D_STEP] - ri[r, STEPS]
+        context = ri[r, CONTEXT]
+        ri[r, KIND], ri[r, SIZE], ri[r, CTX], ri[r, NSTEPS] = DECODE, size, context, n_steps
+        rf[r, START] = now
+        rf[r, END] = now + run_time_s(law, size, context, size, n_steps)
+        rf[r, CTOTAL] = np.nan   # asked for when the run ends (a run cut early never needs its first value)
+    else:
+        ri[r, KIND] = IDLE
+        rf[r, END] = np.inf
+
+
+@_jit
+def _compute_total_s(r, ri, rf, law):
+    if ri[r, KIND] == PREFILL:
+        return rf[r, CTOTAL]
+    return run_compute_s(law, ri[r, SIZE], ri[r, CTX], ri[r, SIZE], ri[r, NSTEPS])
+
+
+@_jit
+def _process_change(r, ri, rf, si, sf, pre, dec, sv, oreq, otok, free, ci, cf, cfg, pp, law):
+    kind = ri[r, KIND]
+    rf[r, NOW] = rf[r, END]
+    total = _compute_total_s(r, ri, rf, law)
+    rf[r, BCLOSED] += rf[r, END] - rf[r, START]
+    rf[r, CCLOSED] += total
+    ri[r, KIND] = IDLE
+    if kind == PREFILL:
+        _finish_prefill(r, ri, rf, si, sf, pre, dec, sv, oreq, otok, free, ci, cf)
+    else:
+        _finish_decode(r, total, True, ri, rf, si, sf, dec, sv, oreq, otok, free, ci, cf)
+    _start_next(r, ri, rf, si, sf, pre, dec, cfg, pp, law)
+
+
+@_jit
+def _choose(prompt, output, cfg, sv, oreq, otok):
+    router = cfg[CFG_ROUTER]
+    n = oreq.shape[0]
+    if router == ROUTER_ROUND_ROBIN:
+        chosen = sv[SV_RR]
+        sv[SV_RR] = (chosen + 1) % n
+        return chosen
+    counts = oreq if router == ROUTER_JSQ else otok
+    best = 0
+    for r in range(1, n):
+        if counts[r] < counts[best]:
+            best = r
+    return best
+
+
+@_jit
+def _enqueue(r, slot, ri, rf, si, sf, pre, dec, sv, oreq, otok, free, ci, cf, cfg, pp, law):
+    """`ContinuousBatchingReplica._enqueue_now` (the request is valid: checked by the caller)."""
+    si[slot, S_NEXT] = -1
+    if ri[r, WCOUNT] == 0:
+        ri[r, WHEAD] = slot
+    else:
+        si[ri[r, WTAIL], S_NEXT] = slot
+    ri[r, WTAIL] = slot
+    ri[r, WCOUNT] += 1
+    kind = ri[r, KIND]
+    if kind == IDLE:
+        _start_next(r, ri, rf, si, sf, pre, dec, cfg, pp, law)
+        return
+    if kind != DECODE:
+        return
+    head = ri[r, WHEAD]
+    if ri[r, DLEN] >= cfg[CFG_MAX_BATCH] or ri[r, KV] + si[head, S_PROMPT] + si[head, S_OUTPUT] > cfg[CFG_KV_CAP]:
+        return
+    # cut the decode run at the first step boundary at or after now (_DecodeRun.cut_after_step_in_progress)
+    size, context, n_steps = ri[r, SIZE], ri[r, CTX], ri[r, NSTEPS]
+    elapsed = rf[r, NOW] - rf[r, START]
+    done = steps_within(law, size, context, size, elapsed, n_steps)
+    at = run_time_s(law, size, context, size, done)
+    if not (at >= elapsed or done >= n_steps):
+        done += 1
+        at = run_time_s(law, size, context, size, done)
+    if done < n_steps:
+        ri[r, NSTEPS] = done
+        rf[r, END] = rf[r, START] + at
+    if rf[r, END] <= rf[r, NOW]:  # exactly at a step boundary: admit now
+        total = _compute_total_s(r, ri, rf, law)
+        rf[r, BCLOSED] += rf[r, END] - rf[r, START]
+        rf[r, CCLOSED] += total
+        ri[r, KIND] = IDLE
+        _finish_decode(r, total, False, ri, rf, si, sf, dec, sv, oreq, otok, free, ci, cf)
+        _start_next(r, ri, rf, si, sf, pre, dec, cfg, pp, law)
+
+
+@_jit
+def run_ahead(t_stop, t_last, i, base, no_more_chunks, window_s,
+              arrival_s, prompt_tokens, output_tokens, rejected,
+              ri, rf, si, sf, pre, dec, sv, oreq, otok, free, ci, cf, xi, xf, cfg, pp, law):
+    """Handle every arrival (from index i of the chunk) and replica change before t_stop, in time order
+    (changes first at equal instants): `InferenceService._run_ahead`. Returns (status, i, t): STOPPED at
+    t_stop (t: the last instant handled), DONE (t: when the service finished), or a request for the
+    caller: NEED_CHUNK (the next chunk of arrivals, or no_more_chunks), NEED_SLOTS (more request slots),
+    NEED_ROOM (drain the completion and rejection buffers), BAD_REQUEST or KV_TOO_BIG (request i)."""
+    n = arrival_s.shape[0]
+    n_replicas = ri.shape[0]
+    max_batch = cfg[CFG_MAX_BATCH]
+    kv_cap = cfg[CFG_KV_CAP]
+    while True:
+        if i == n:
+            if not no_more_chunks:
+                return NEED_CHUNK, i, t_last
+            if sv[SV_OUTSTANDING] == 0:
+                done_at = _max(t_last, window_s)
+                if done_at < t_stop:
+                    return DONE, i, done_at
+                return STOPPED, i, t_last
+        r = 0
+        t_rep = rf[0, END]
+        for q in range(1, n_replicas):
+            if rf[q, END] < t_rep:
+                r, t_rep = q, rf[q, END]
+        t_arr = arrival_s[i] if i < n else np.inf
+        if t_rep <= t_arr:
+            if t_rep >= t_stop:
+                return STOPPED, i, t_last
+            if ci.shape[0] - sv[SV_NCOMP] < max_batch:
+                return NEED_ROOM, i, t_last
+            _process_change(r, ri, rf, si, sf, pre, dec, sv, oreq, otok, free, ci, cf, cfg, pp, law)
+            t_last = t_rep
+            continue
+        if t_arr >= t_stop:
+            return STOPPED, i, t_last
+        prompt, output = prompt_tokens[i], output_tokens[i]
+        if rejected[i]:
+            k = sv[SV_NREJ]
+            if k == xi.shape[0]:
+                return NEED_ROOM, i, t_last
+            xi[k, 0], xi[k, 1], xi[k, 2], xf[k] = base + i, prompt, output, t_arr
+            sv[SV_NREJ] = k + 1
+        else:
+            if prompt < 1 or output < 0:
+                return BAD_REQUEST, i, t_last
+            if prompt + output > kv_cap:
+                return KV_TOO_BIG, i, t_last
+            if sv[SV_NFREE] == 0:
+                return NEED_SLOTS, i, t_last
+            r = _choose(prompt, output, cfg, sv, oreq, otok)
+            sv[SV_NFREE] -= 1
+            slot = free[sv[SV_NFREE]]
+            si[slot, S_ID], si[slot, S_PROMPT], si[slot, S_OUTPUT] = base + i, prompt, output
+            sf[slot, S_ARRIVAL] = t_arr
+            rf[r, NOW] = t_arr
+            _enqueue(r, slot, ri, rf, si, sf, pre, dec, sv, oreq, otok, free, ci, cf, cfg, pp, law)
+            oreq[r] += 1
+            otok[r] += prompt + output
+            sv[SV_OUTSTANDING] += 1
+        i += 1
+        t_last = t_arr
+
+
+@_jit
+def busy_compute_s(t_s, ri, rf, law):
+    """(busy, tensor-core) replica-seconds of all replicas from their start to t_s (each at most at its next
+    change): the sum of `ContinuousBatchingReplica.busy_compute_s`. (-1, -1) if t_s lies outside an activity."""
+    busy = 0.0
+    compute = 0.0
+    for r in range(ri.shape[0]):
+        kind = ri[r, KIND]
+        if kind == IDLE:
+            b, c = rf[r, BCLOSED], rf[r, CCLOSED]
+        else:
+            start, end = rf[r, START], rf[r, END]
+            if t_s > end or t_s < start:
+                return -1.0, -1.0
+            if kind == PREFILL:
+                fraction = (t_s - start) / (end - start)
+                done = rf[r, CTOTAL] * _min(_max(fraction, 0.0), 1.0)
+            else:
+                size = ri[r, SIZE]
+                done = compute_by_s(law, size, ri[r, CTX], size, t_s - start, ri[r, NSTEPS])
+            b, c = rf[r, BCLOSED] + (t_s - start), rf[r, CCLOSED] + done
+        busy += b
+        compute += c
+    return busy, compute
+
+
+# ---- the Python side ---------------------------------------------------------------------------------
+def supports(cost, router: str) -> bool:
+    """Whether the compiled path reproduces this step cost model and router (else: the Python classes)."""
+    from sim.physics.roofline import RooflineStepCost
+    from sim.workloads.batching import FixedStepCost
+
+    return type(cost) in (RooflineStepCost, FixedStepCost) and router in ROUTERS
+
+
+def _prefill_constants(cost) -> tuple[np.ndarray, int, int, int, int]:
+    """(pp, prefill kind, GPUs, hidden size, layers): the constants `prefill_cost` needs, computed with the
+    expressions of `RooflineStepCost` / `FixedStepCost`, so they are the same floats."""
+    from sim.physics.roofline import NVLINK_ALLREDUCE_LATENCY_S, allreduce_bus_bandwidth_bytes_per_s
+    from sim.workloads.batching import FixedStepCost
+
+    pp = np.zeros(N_PP)
+    if isinstance(cost, FixedStepCost):
+        step = cost.prefill_cost([1])
+        pp[P_FIXED_TIME], pp[P_FIXED_COMPUTE] = step.time_s, step.compute_s
+        return pp, PREFILL_FIXED, 1, 0, 0
+    replica = cost.replica
+    arch = replica.architecture
+    pp[P_PER_TOKEN], pp[P_PER_POSITION], pp[P_KV_WRITE] = cost._per_token_s, cost._per_position_s, cost._kv_write_s
+    if cost._dense_weights_s is not None:
+        kind = PREFILL_DENSE
+        pp[P_DENSE_WEIGHTS] = cost._dense_weights_s
+    else:
+        kind = PREFILL_MOE
+        per_layer_dense = arch.attention_params_per_layer + arch.router_params_per_layer + arch.norm_params_per_layer
+        pp[P_MOE_BASE] = arch.n_layers * per_layer_dense + arch.hidden_size + arch.output_projection_params
+        pp[P_MOE_EXPERT] = arch.expert_params
+        pp[P_MOE_MISS] = 1.0 - arch.n_active_experts / arch.n_experts
+        pp[P_BYTES_PER_ELEMENT] = replica.model.weights.bytes_per_element
+        pp[P_BANDWIDTH] = (replica.n_gpus * replica.gpu.hbm_bandwidth_bytes_per_s
+                           * replica.efficiency.memory_bandwidth)
+    if replica.n_gpus > 1:
+        pp[P_ACT_BYTES] = replica.activation_bytes_per_element
+        pp[P_LATENCY] = NVLINK_ALLREDUCE_LATENCY_S
+        pp[P_BUS_BANDWIDTH] = allreduce_bus_bandwidth_bytes_per_s(replica.gpu)
+    return pp, kind, replica.n_gpus, arch.hidden_size, arch.n_layers
+
+
+class CompiledReplicas:
+    """A service's replicas and router as arrays, run by `run_ahead`; what the service reads back."""
+
+    _SLOTS = 1024            # request slots to start with (doubled when they run out)
+
+    def __init__(self, cost, config, n_replicas: int, router: str, start_s: float):
+        max_batch = config.max_batch_size
+        self.cfg = np.zeros(N_CFG, dtype=np.int64)
+        self.pp, prefill_kind, n_gpus, hidden, layers = _prefill_constants(cost)
+        self.cfg[CFG_MAX_BATCH], self.cfg[CFG_KV_CAP] = max_batch, config.kv_capacity_tokens
+        self.cfg[CFG_MAX_PREFILL] = -1 if config.max_prefill_tokens is None else config.max_prefill_tokens
+        self.cfg[CFG_ROUTER], self.cfg[CFG_PREFILL_KIND] = ROUTERS[router], prefill_kind
+        self.cfg[CFG_N_GPUS], self.cfg[CFG_HIDDEN], self.cfg[CFG_LAYERS] = n_gpus, hidden, layers
+        self.law = np.zeros((max_batch + 1, 5))
+        for b in range(1, max_batch + 1):
+            law = cost.decode_step_law(b)
+            self.law[b] = (law.compute_fixed_s, law.compute_per_token_s, law.memory_fixed_s, law.memory_per_token_s,
+                           law.communication_s)
+        self.ri = np.zeros((n_replicas, N_RI), dtype=np.int64)
+        self.ri[:, WHEAD] = self.ri[:, WTAIL] = -1
+        self.rf = np.zeros((n_replicas, N_RF))
+        self.rf[:, NOW], self.rf[:, END] = start_s, np.inf
+        self.pre = np.zeros((n_replicas, max_batch), dtype=np.int64)
+        self.dec = np.zeros((n_replicas, max_batch, 3), dtype=np.int64)
+        self.si = np.zeros((self._SLOTS, N_SI), dtype=np.int64)
+        self.sf = np.zeros((self._SLOTS, N_SF))
+        self.free = np.arange(self._SLOTS - 1, -1, -1, dtype=np.int64)
+        self.sv = np.zeros(N_SV, dtype=np.int64)
+        self.sv[SV_NFREE] = self._SLOTS
+        self.oreq = np.zeros(n_replicas, dtype=np.int64)
+        self.otok = np.zeros(n_replicas, dtype=np.int64)
+        room = max(4096, 4 * max_batch)
+        self.ci = np.zeros((room, 4), dtype=np.int64)
+        self.cf = np.zeros((room, 6))
+        self.xi = np.zeros((room, 3), dtype=np.int64)
+        self.xf = np.zeros(room)
+
+    def run_ahead(self, t_stop: float, t_last: float, i: int, base: int, no_more_chunks: bool, window_s: float,
+                  arrival_s: np.ndarray, prompt_tokens: np.ndarray, output_tokens: np.ndarray,
+                  rejected: np.ndarray) -> tuple[int, int, float]:
+        return run_ahead(float(t_stop), float(t_last), int(i), int(base), bool(no_more_chunks), float(window_s),
+                         arrival_s, prompt_tokens, output_tokens,
+                         rejected, self.ri, self.rf, self.si, self.sf, self.pre, self.dec, self.sv, self.oreq,
+                         self.otok, self.free, self.ci, self.cf, self.xi, self.xf, self.cfg, self.pp, self.law)
+
+    @property
+    def outstanding_count(self) -> int:
+        return int(self.sv[SV_OUTSTANDING])
+
+    def grow_slots(self) -> None:
+        """Twice the request slots (the new ones free)."""
+        n = self.si.shape[0]
+        self.si = np.concatenate((self.si, np.zeros_like(self.si)))
+        self.sf = np.concatenate((self.sf, np.zeros_like(self.sf)))
+        free = np.arange(2 * n - 1, n - 1, -1, dtype=np.int64)
+        self.free = np.concatenate((free, np.zeros(n, dtype=np.int64)))
+        self.sv[SV_NFREE] = n
+
+    def take_completions(self) -> tuple[np.ndarray, np.ndarray]:
+        """The completions since the last call, in completion order: (ints, floats), columns as C_*."""
+        n = int(self.sv[SV_NCOMP])
+        self.sv[SV_NCOMP] = 0
+        return self.ci[:n].copy(), self.cf[:n].copy()
+
+    def take_rejected(self) -> list[tuple[int, float, int, int]]:
+        """The rejected arrivals since the last call: (request id, arrival s, prompt, output)."""
+        n = int(self.sv[SV_NREJ])
+        self.sv[SV_NREJ] = 0
+        return [(k, t, p, o) for (k, p, o), t in zip(self.xi[:n].tolist(), self.xf[:n].tolist())]
+
+    def busy_compute_s(self, t_s: float) -> tuple[float, float]:
+        busy, compute = busy_compute_s(float(t_s), self.ri, self.rf, self.law)
+        if busy < 0:
+            raise ValueError(f"{t_s} s lies outside an activity in progress")
+        return busy, compute
+
+    def outstanding(self, r: int) -> list[tuple[int, float, int, int]]:
+        """Replica r's requests not finished, as `ContinuousBatchingReplica.outstanding`: being prefilled,
+        decoding (by request id), waiting; each (request id, arrival s, prompt, output)."""
+        ri, si, sf = self.ri[r], self.si, self.sf
+
+        def request(slot: int) -> tuple[int, float, int, int]:
+            return int(si[slot, S_ID]), float(sf[slot, S_ARRIVAL]), int(si[slot, S_PROMPT]), int(si[slot, S_OUTPUT])
+
+        prefilling = [request(s) for s in self.pre[r, :ri[SIZE]]] if ri[KIND] == PREFILL else []
+        decoding = sorted((request(s) for s in self.dec[r, :ri[DLEN], D_SLOT]), key=lambda q: q[0])
+        waiting, slot = [], int(ri[WHEAD])
+        for _ in range(int(ri[WCOUNT])):
+            waiting.append(request(slot))
+            slot = int(si[slot, S_NEXT])
+        return prefilling + decoding + waiting
+
+
+def warm_up() -> None:
+    """Load the compiled functions (from numba's cache; the first time, compile them: some 15 s) with a
+    one-request run, so that a later run's timing does not include it (benchmarks call this)."""
+    from sim.workloads.batching import FixedStepCost, SchedulerConfig
+
+    replicas = CompiledReplicas(FixedStepCost(0.1, 0.01), SchedulerConfig(2, 100), 1, "round_robin", 0.0)
+    replicas.run_ahead(10.0, 0.0, 0, 0, True, 1.0, np.array([0.5]), np.array([3], dtype=np.int64),
+                       np.array([2], dtype=np.int64), np.zeros(1, dtype=bool))
+    replicas.busy_compute_s(replicas.rf[0, NOW])
