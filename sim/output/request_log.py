@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sim.timeseries.series import to_epoch_s
@@ -119,8 +120,9 @@ class RequestLog:
         table = pa.Table.from_batches(self._kept, schema=self.schema)
         if table.num_rows == 0:
             return table
-        order = np.array([self._service_order.get(s, len(self._service_order))
-                          for s in table.column("service").to_pylist()], dtype=np.int64)
+        names = pa.array(list(self._service_order), type=pa.string())
+        order = pc.fill_null(pc.index_in(table.column("service"), value_set=names), len(self._service_order))
+        order = order.to_numpy().astype(np.int64)
         ids = table.column("request_id").to_numpy()
         return table.take(pa.array(np.lexsort((ids, order))))
 
@@ -134,9 +136,8 @@ class RequestLog:
         else:
             batches = (pa.Table.from_batches([b]) for b in self._kept)
         for batch in batches:
-            mine = (batch.column("service").to_numpy(zero_copy_only=False) == service) & \
-                   (batch.column("status").to_numpy(zero_copy_only=False) == "completed")
-            values = batch.column(column).to_numpy()[mine]
+            mine = pc.and_(pc.equal(batch.column("service"), service), pc.equal(batch.column("status"), "completed"))
+            values = batch.column(column).filter(mine).to_numpy()
             yield values[np.isfinite(values)]
 
     def percentiles(self, service: str, column: str, percents: tuple[float, ...]) -> list[float | None]:
