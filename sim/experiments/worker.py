@@ -10,6 +10,7 @@ are byte-identical to a single run of its scenario.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import signal
 import sys
@@ -61,8 +62,10 @@ def run_point(task: PointTask) -> PointOutcome:
     from sim.runner import run_to_directory
 
     started, cpu_started = time.perf_counter(), time.process_time()
-    tmp = Path(tempfile.mkdtemp(prefix="sim-point-"))
+    tmp = None
     try:
+        with _sigterm_held():  # a stop between making the directory and knowing its name would leak it
+            tmp = Path(tempfile.mkdtemp(prefix="sim-point-"))
         written = run_to_directory(task.scenario, tmp / "run")
         files = tuple((name, (written.out_dir / name).read_bytes()) for name in written.files)
         return PointOutcome(task.point_path, OK, None, None, written.result.summary, files,
@@ -71,7 +74,22 @@ def run_point(task: PointTask) -> PointOutcome:
         return PointOutcome(task.point_path, FAILED, error_text(exc), traceback.format_exc(), None, (),
                             time.perf_counter() - started, time.process_time() - cpu_started)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if tmp is not None:
+            with _sigterm_held():  # a stop in the middle of removing it would leave the rest
+                shutil.rmtree(tmp, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _sigterm_held():
+    """SIGTERM (the pool's stop, see init_worker_process) held back while the block runs, delivered after it."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
 
 
 def _exit_on_sigterm(signum, frame) -> None:
