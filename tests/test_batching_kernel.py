@@ -46,12 +46,13 @@ def without_timings(summary):
     return summary
 
 
-def assert_same_run(data: dict, some_requests: bool = True) -> None:
+def assert_same_run(data: dict, some_requests: bool = True):
     python, compiled = run(data, False), run(data, True)
     assert python.requests.num_rows > 0 or not some_requests
     assert python.requests.to_pandas().equals(compiled.requests.to_pandas())
     assert python.timeseries.to_pandas().equals(compiled.timeseries.to_pandas())
     assert without_timings(python.summary) == without_timings(compiled.summary)
+    return compiled
 
 
 def service_scenario(*, model="llama-2-7b", node="dgx-a100", tensor_parallel=1, replicas=2, max_batch=16,
@@ -145,6 +146,39 @@ def test_random_services_are_the_same_compiled(model, replicas, max_batch, route
         prompt={"distribution": "lognormal", "median_tokens": median_prompt, "sigma": 1.0, "max_tokens": 6000},
         output={"distribution": "lognormal", "median_tokens": median_output, "sigma": 1.0, "max_tokens": 3000},
         max_prefill_tokens=max_prefill_tokens, interval=interval, seed=seed), some_requests=False)
+
+
+def autoscaled(router: str, metric: str, seed: int) -> dict:
+    """16 replicas on 2 DGX A100 under target_utilisation, 6 hours from the trough of a diurnal load to its peak
+    (so it scales in, drains, parks, releases a node, then takes it back and warms replicas up), and a batch job
+    on a released node."""
+    policy = {"target_utilisation": 0.5, "min_replicas": 2, "warm_up": "2min", "interval": "1min"}
+    if metric == "concurrency":
+        policy = {"metric": "concurrency", "target_concurrency": 1, "min_replicas": 2, "warm_up": "2min",
+                  "interval": "1min"}
+    return {
+        "scenario": {"name": "kernel-autoscaling", "seed": seed, "start": "2023-06-01T00:00:00Z", "duration": "7h"},
+        "cluster": {"node": "dgx-a100", "nodes": 2},
+        "facility": {"pue": 1.2},
+        "grid": {"carbon_intensity_g_per_kwh": 300.0},
+        "output": {"interval": "15min"},
+        "queue": {"jobs": [{"name": "batch", "gpus": 8, "duration": "20min", "submit_at": "1h"}]},
+        "policies": {"autoscaling": "target_utilisation", "target_utilisation": policy},
+        "services": [{
+            "name": "chat", "model": "llama-2-7b", "replicas": 16, "max_batch": 32, "router": router,
+            "duration": "6h",
+            "arrivals": {"process": "diurnal", "rate_per_s": 1.0, "daily_amplitude": 0.9, "peak_hour_local": 6, "utc_offset_h": 0},
+            "prompt_tokens": {"distribution": "lognormal", "median_tokens": 400, "sigma": 0.6, "max_tokens": 2000},
+            "output_tokens": {"distribution": "lognormal", "median_tokens": 200, "sigma": 0.6, "max_tokens": 800},
+        }],
+    }
+
+
+@pytest.mark.parametrize("router, metric", [("join_shortest_queue", "busy"), ("round_robin", "concurrency"),
+                                            ("least_outstanding_tokens", "busy")])
+def test_an_autoscaled_service_is_the_same_compiled(router, metric):
+    autoscaling = assert_same_run(autoscaled(router, metric, seed=4)).summary["services"][0]["autoscaling"]
+    assert autoscaling["scale_ins"] > 0 and autoscaling["scale_outs"] > 0 and autoscaling["nodes_released"] > 0
 
 
 def test_the_decode_law_sums_are_the_python_ones_bit_for_bit():

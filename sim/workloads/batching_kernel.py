@@ -49,11 +49,15 @@ D_STEP, D_ID, D_SLOT = range(3)
 C_ID, C_REPLICA, C_PROMPT, C_OUTPUT = range(4)
 C_ARRIVAL, C_ADMITTED, C_FIRST, C_FINISH, C_BUSY, C_COMPUTE = range(6)
 # service ints (sv)
-SV_RR, SV_OUTSTANDING, SV_NFREE, SV_NCOMP, SV_NREJ, SV_ERROR_SLOT = range(6)
-N_SV = 6
+SV_RR, SV_OUTSTANDING, SV_NFREE, SV_NCOMP, SV_NREJ, SV_CHANGES, SV_NACTIVE = range(7)
+N_SV = 7
+# service floats (svf): requests in flight x s up to SVF_IN_FLIGHT_T (autoscaling's concurrency metric)
+SVF_IN_FLIGHT, SVF_IN_FLIGHT_T = range(2)
+N_SVF = 2
 # configuration ints (cfg)
-CFG_MAX_BATCH, CFG_KV_CAP, CFG_MAX_PREFILL, CFG_ROUTER, CFG_PREFILL_KIND, CFG_N_GPUS, CFG_HIDDEN, CFG_LAYERS = range(8)
-N_CFG = 8
+(CFG_MAX_BATCH, CFG_KV_CAP, CFG_MAX_PREFILL, CFG_ROUTER, CFG_PREFILL_KIND, CFG_N_GPUS, CFG_HIDDEN, CFG_LAYERS,
+ CFG_SCALER) = range(9)
+N_CFG = 9
 ROUTER_ROUND_ROBIN, ROUTER_JSQ, ROUTER_LEAST_TOKENS = range(3)
 ROUTERS = {"round_robin": ROUTER_ROUND_ROBIN, "join_shortest_queue": ROUTER_JSQ,
            "least_outstanding_tokens": ROUTER_LEAST_TOKENS}
@@ -65,7 +69,7 @@ N_PP = 14
 # decode law table columns (law[batch, :] for a batch of b)
 L_CF, L_CT, L_MF, L_MT, L_COMM = range(5)
 # run_ahead statuses
-STOPPED, NEED_CHUNK, DONE, NEED_SLOTS, NEED_ROOM, BAD_REQUEST, KV_TOO_BIG = range(7)
+STOPPED, NEED_CHUNK, DONE, NEED_SLOTS, NEED_ROOM, BAD_REQUEST, KV_TOO_BIG, NO_REPLICA = range(8)
 
 # error_model="numpy": no zero-division checks (no division here has a zero divisor in a valid run); no fastmath:
 # IEEE arithmetic in the order written, as in Python.
@@ -255,9 +259,16 @@ def _heap_pop(dec, ri, r):
     return slot
 
 
+@_jit
+def _count_in_flight(t_s, sv, svf):
+    """ReplicaScaler.count_in_flight: the requests in flight were sv[SV_OUTSTANDING] since the last count."""
+    svf[SVF_IN_FLIGHT] += sv[SV_OUTSTANDING] * (t_s - svf[SVF_IN_FLIGHT_T])
+    svf[SVF_IN_FLIGHT_T] = t_s
+
+
 # ---- one replica (ContinuousBatchingReplica's lean driver: arrive / process_change)
 @_jit
-def _release(r, slot, finish_s, emit, ri, si, sf, sv, oreq, otok, free, ci, cf):
+def _release(r, slot, finish_s, emit, ri, si, sf, sv, svf, oreq, otok, free, ci, cf, cfg):
     prompt, output = si[slot, S_PROMPT], si[slot, S_OUTPUT]
     ri[r, KV] -= prompt + output
     if emit:  # the completion, then the service's counters (InferenceService._complete)
@@ -268,13 +279,15 @@ def _release(r, slot, finish_s, emit, ri, si, sf, sv, oreq, otok, free, ci, cf):
         sv[SV_NCOMP] = n + 1
         oreq[r] -= 1
         otok[r] -= prompt + output
+        if cfg[CFG_SCALER]:
+            _count_in_flight(finish_s, sv, svf)
         sv[SV_OUTSTANDING] -= 1
     free[sv[SV_NFREE]] = slot
     sv[SV_NFREE] += 1
 
 
 @_jit
-def _finish_prefill(r, ri, rf, si, sf, pre, dec, sv, oreq, otok, free, ci, cf):
+def _finish_prefill(r, ri, rf, si, sf, pre, dec, sv, svf, oreq, otok, free, ci, cf, cfg):
     size = ri[r, SIZE]
     end_s, time_s, compute_s = rf[r, END], rf[r, PTIME], rf[r, CTOTAL]
     total_prompt = 0
@@ -289,7 +302,7 @@ def _finish_prefill(r, ri, rf, si, sf, pre, dec, sv, oreq, otok, free, ci, cf):
         if output >= 1:
             sf[slot, S_FIRST] = end_s
         if output <= 1:
-            _release(r, slot, end_s, True, ri, si, sf, sv, oreq, otok, free, ci, cf)
+            _release(r, slot, end_s, True, ri, si, sf, sv, svf, oreq, otok, free, ci, cf, cfg)
             continue
         steps = ri[r, STEPS]
         si[slot, S_JOIN_STEP] = steps
@@ -300,7 +313,7 @@ def _finish_prefill(r, ri, rf, si, sf, pre, dec, sv, oreq, otok, free, ci, cf):
 
 
 @_jit
-def _finish_decode(r, compute_total_s, emit, ri, rf, si, sf, dec, sv, oreq, otok, free, ci, cf):
+def _finish_decode(r, compute_total_s, emit, ri, rf, si, sf, dec, sv, svf, oreq, otok, free, ci, cf, cfg):
     n_steps, size = ri[r, NSTEPS], ri[r, SIZE]
     start_s, end_s = rf[r, START], rf[r, END]
     if n_steps > 0:
@@ -314,7 +327,7 @@ def _finish_decode(r, compute_total_s, emit, ri, rf, si, sf, dec, sv, oreq, otok
         sf[slot, S_BUSY] += rf[r, BPS] - sf[slot, S_JOIN_BUSY]
         sf[slot, S_COMPUTE] += rf[r, CPS] - sf[slot, S_JOIN_COMPUTE]
         ri[r, CONTEXT] -= si[slot, S_PROMPT] + si[slot, S_OUTPUT]
-        _release(r, slot, end_s, emit, ri, si, sf, sv, oreq, otok, free, ci, cf)
+        _release(r, slot, end_s, emit, ri, si, sf, sv, svf, oreq, otok, free, ci, cf, cfg)
 
 
 @_jit
@@ -372,7 +385,7 @@ def _compute_total_s(r, ri, rf, law):
 
 
 @_jit
-def _process_change(r, ri, rf, si, sf, pre, dec, sv, oreq, otok, free, ci, cf, cfg, pp, law):
+def _process_change(r, ri, rf, si, sf, pre, dec, sv, svf, oreq, otok, free, ci, cf, cfg, pp, law):
     kind = ri[r, KIND]
     rf[r, NOW] = rf[r, END]
     total = _compute_total_s(r, ri, rf, law)
@@ -380,30 +393,31 @@ def _process_change(r, ri, rf, si, sf, pre, dec, sv, oreq, otok, free, ci, cf, c
     rf[r, CCLOSED] += total
     ri[r, KIND] = IDLE
     if kind == PREFILL:
-        _finish_prefill(r, ri, rf, si, sf, pre, dec, sv, oreq, otok, free, ci, cf)
+        _finish_prefill(r, ri, rf, si, sf, pre, dec, sv, svf, oreq, otok, free, ci, cf, cfg)
     else:
-        _finish_decode(r, total, True, ri, rf, si, sf, dec, sv, oreq, otok, free, ci, cf)
+        _finish_decode(r, total, True, ri, rf, si, sf, dec, sv, svf, oreq, otok, free, ci, cf, cfg)
     _start_next(r, ri, rf, si, sf, pre, dec, cfg, pp, law)
 
 
 @_jit
-def _choose(prompt, output, cfg, sv, oreq, otok):
+def _choose(prompt, output, cfg, sv, oreq, otok, active):
+    """The router's pick among the serving replicas active[:sv[SV_NACTIVE]] (all of them without autoscaling)."""
     router = cfg[CFG_ROUTER]
-    n = oreq.shape[0]
+    n = sv[SV_NACTIVE]
     if router == ROUTER_ROUND_ROBIN:
         chosen = sv[SV_RR]
         sv[SV_RR] = (chosen + 1) % n
-        return chosen
+        return active[chosen]
     counts = oreq if router == ROUTER_JSQ else otok
     best = 0
-    for r in range(1, n):
-        if counts[r] < counts[best]:
-            best = r
-    return best
+    for j in range(1, n):
+        if counts[active[j]] < counts[active[best]]:
+            best = j
+    return active[best]
 
 
 @_jit
-def _enqueue(r, slot, ri, rf, si, sf, pre, dec, sv, oreq, otok, free, ci, cf, cfg, pp, law):
+def _enqueue(r, slot, ri, rf, si, sf, pre, dec, sv, svf, oreq, otok, free, ci, cf, cfg, pp, law):
     """`ContinuousBatchingReplica._enqueue_now` (the request is valid: checked by the caller)."""
     si[slot, S_NEXT] = -1
     if ri[r, WCOUNT] == 0:
@@ -437,19 +451,20 @@ def _enqueue(r, slot, ri, rf, si, sf, pre, dec, sv, oreq, otok, free, ci, cf, cf
         rf[r, BCLOSED] += rf[r, END] - rf[r, START]
         rf[r, CCLOSED] += total
         ri[r, KIND] = IDLE
-        _finish_decode(r, total, False, ri, rf, si, sf, dec, sv, oreq, otok, free, ci, cf)
+        _finish_decode(r, total, False, ri, rf, si, sf, dec, sv, svf, oreq, otok, free, ci, cf, cfg)
         _start_next(r, ri, rf, si, sf, pre, dec, cfg, pp, law)
 
 
 @_jit
 def run_ahead(t_stop, t_last, i, base, no_more_chunks, window_s,
               arrival_s, prompt_tokens, output_tokens, rejected,
-              ri, rf, si, sf, pre, dec, sv, oreq, otok, free, ci, cf, xi, xf, cfg, pp, law):
+              ri, rf, si, sf, pre, dec, sv, svf, oreq, otok, active, free, ci, cf, xi, xf, cfg, pp, law):
     """Handle every arrival (from index i of the chunk) and replica change before t_stop, in time order
     (changes first at equal instants): `InferenceService._run_ahead`. Returns (status, i, t): STOPPED at
     t_stop (t: the last instant handled), DONE (t: when the service finished), or a request for the
     caller: NEED_CHUNK (the next chunk of arrivals, or no_more_chunks), NEED_SLOTS (more request slots),
-    NEED_ROOM (drain the completion and rejection buffers), BAD_REQUEST or KV_TOO_BIG (request i)."""
+    NEED_ROOM (drain the completion and rejection buffers), BAD_REQUEST or KV_TOO_BIG (request i), NO_REPLICA
+    (no replica serves request i)."""
     n = arrival_s.shape[0]
     n_replicas = ri.shape[0]
     max_batch = cfg[CFG_MAX_BATCH]
@@ -474,7 +489,8 @@ def run_ahead(t_stop, t_last, i, base, no_more_chunks, window_s,
                 return STOPPED, i, t_last
             if ci.shape[0] - sv[SV_NCOMP] < max_batch:
                 return NEED_ROOM, i, t_last
-            _process_change(r, ri, rf, si, sf, pre, dec, sv, oreq, otok, free, ci, cf, cfg, pp, law)
+            _process_change(r, ri, rf, si, sf, pre, dec, sv, svf, oreq, otok, free, ci, cf, cfg, pp, law)
+            sv[SV_CHANGES] += 1
             t_last = t_rep
             continue
         if t_arr >= t_stop:
@@ -493,41 +509,52 @@ def run_ahead(t_stop, t_last, i, base, no_more_chunks, window_s,
                 return KV_TOO_BIG, i, t_last
             if sv[SV_NFREE] == 0:
                 return NEED_SLOTS, i, t_last
-            r = _choose(prompt, output, cfg, sv, oreq, otok)
+            if sv[SV_NACTIVE] == 0:
+                return NO_REPLICA, i, t_last
+            r = _choose(prompt, output, cfg, sv, oreq, otok, active)
             sv[SV_NFREE] -= 1
             slot = free[sv[SV_NFREE]]
             si[slot, S_ID], si[slot, S_PROMPT], si[slot, S_OUTPUT] = base + i, prompt, output
             sf[slot, S_ARRIVAL] = t_arr
             rf[r, NOW] = t_arr
-            _enqueue(r, slot, ri, rf, si, sf, pre, dec, sv, oreq, otok, free, ci, cf, cfg, pp, law)
+            _enqueue(r, slot, ri, rf, si, sf, pre, dec, sv, svf, oreq, otok, free, ci, cf, cfg, pp, law)
             oreq[r] += 1
             otok[r] += prompt + output
+            if cfg[CFG_SCALER]:
+                _count_in_flight(t_arr, sv, svf)
             sv[SV_OUTSTANDING] += 1
         i += 1
         t_last = t_arr
 
 
 @_jit
+def replica_busy_compute_s(t_s, r, ri, rf, law):
+    """`ContinuousBatchingReplica.busy_compute_s` of replica r; (-1, -1) if t_s lies outside its activity."""
+    kind = ri[r, KIND]
+    if kind == IDLE:
+        return rf[r, BCLOSED], rf[r, CCLOSED]
+    start, end = rf[r, START], rf[r, END]
+    if t_s > end or t_s < start:
+        return -1.0, -1.0
+    if kind == PREFILL:
+        fraction = (t_s - start) / (end - start)
+        done = rf[r, CTOTAL] * _min(_max(fraction, 0.0), 1.0)
+    else:
+        size = ri[r, SIZE]
+        done = compute_by_s(law, size, ri[r, CTX], size, t_s - start, ri[r, NSTEPS])
+    return rf[r, BCLOSED] + (t_s - start), rf[r, CCLOSED] + done
+
+
+@_jit
 def busy_compute_s(t_s, ri, rf, law):
     """(busy, tensor-core) replica-seconds of all replicas from their start to t_s (each at most at its next
-    change): the sum of `ContinuousBatchingReplica.busy_compute_s`. (-1, -1) if t_s lies outside an activity."""
+    change), summed in replica order as the service does; (-1, -1) if t_s lies outside an activity."""
     busy = 0.0
     compute = 0.0
     for r in range(ri.shape[0]):
-        kind = ri[r, KIND]
-        if kind == IDLE:
-            b, c = rf[r, BCLOSED], rf[r, CCLOSED]
-        else:
-            start, end = rf[r, START], rf[r, END]
-            if t_s > end or t_s < start:
-                return -1.0, -1.0
-            if kind == PREFILL:
-                fraction = (t_s - start) / (end - start)
-                done = rf[r, CTOTAL] * _min(_max(fraction, 0.0), 1.0)
-            else:
-                size = ri[r, SIZE]
-                done = compute_by_s(law, size, ri[r, CTX], size, t_s - start, ri[r, NSTEPS])
-            b, c = rf[r, BCLOSED] + (t_s - start), rf[r, CCLOSED] + done
+        b, c = replica_busy_compute_s(t_s, r, ri, rf, law)
+        if b < 0.0:
+            return -1.0, -1.0
         busy += b
         compute += c
     return busy, compute
@@ -580,7 +607,7 @@ class CompiledReplicas:
 
     _SLOTS = 1024            # request slots to start with (doubled when they run out)
 
-    def __init__(self, cost, config, n_replicas: int, router: str, start_s: float):
+    def __init__(self, cost, config, n_replicas: int, router: str, start_s: float, autoscaling: bool = False):
         max_batch = config.max_batch_size
         self.cfg = np.zeros(N_CFG, dtype=np.int64)
         self.pp, prefill_kind, n_gpus, hidden, layers = _prefill_constants(cost)
@@ -588,6 +615,7 @@ class CompiledReplicas:
         self.cfg[CFG_MAX_PREFILL] = -1 if config.max_prefill_tokens is None else config.max_prefill_tokens
         self.cfg[CFG_ROUTER], self.cfg[CFG_PREFILL_KIND] = ROUTERS[router], prefill_kind
         self.cfg[CFG_N_GPUS], self.cfg[CFG_HIDDEN], self.cfg[CFG_LAYERS] = n_gpus, hidden, layers
+        self.cfg[CFG_SCALER] = autoscaling
         self.law = np.zeros((max_batch + 1, 5))
         for b in range(1, max_batch + 1):
             law = cost.decode_step_law(b)
@@ -604,6 +632,10 @@ class CompiledReplicas:
         self.free = np.arange(self._SLOTS - 1, -1, -1, dtype=np.int64)
         self.sv = np.zeros(N_SV, dtype=np.int64)
         self.sv[SV_NFREE] = self._SLOTS
+        self.svf = np.zeros(N_SVF)
+        self.svf[SVF_IN_FLIGHT_T] = start_s
+        self.active = np.arange(n_replicas, dtype=np.int64)
+        self.sv[SV_NACTIVE] = n_replicas
         self.oreq = np.zeros(n_replicas, dtype=np.int64)
         self.otok = np.zeros(n_replicas, dtype=np.int64)
         room = max(4096, 4 * max_batch)
@@ -617,12 +649,18 @@ class CompiledReplicas:
                   rejected: np.ndarray) -> tuple[int, int, float]:
         return run_ahead(float(t_stop), float(t_last), int(i), int(base), bool(no_more_chunks), float(window_s),
                          arrival_s, prompt_tokens, output_tokens,
-                         rejected, self.ri, self.rf, self.si, self.sf, self.pre, self.dec, self.sv, self.oreq,
-                         self.otok, self.free, self.ci, self.cf, self.xi, self.xf, self.cfg, self.pp, self.law)
+                         rejected, self.ri, self.rf, self.si, self.sf, self.pre, self.dec, self.sv, self.svf,
+                         self.oreq, self.otok, self.active, self.free, self.ci, self.cf, self.xi, self.xf, self.cfg,
+                         self.pp, self.law)
 
     @property
     def outstanding_count(self) -> int:
         return int(self.sv[SV_OUTSTANDING])
+
+    @property
+    def changes(self) -> int:
+        """Replica changes handled so far (a prefill step or a run of decode steps ending)."""
+        return int(self.sv[SV_CHANGES])
 
     def grow_slots(self) -> None:
         """Twice the request slots (the new ones free)."""
@@ -645,11 +683,36 @@ class CompiledReplicas:
         self.sv[SV_NREJ] = 0
         return [(k, t, p, o) for (k, p, o), t in zip(self.xi[:n].tolist(), self.xf[:n].tolist())]
 
-    def busy_compute_s(self, t_s: float) -> tuple[float, float]:
-        busy, compute = busy_compute_s(float(t_s), self.ri, self.rf, self.law)
+    def busy_compute_s(self, t_s: float, replica: int | None = None) -> tuple[float, float]:
+        """(busy, tensor-core) seconds up to t_s of every replica summed, or of one."""
+        if replica is None:
+            busy, compute = busy_compute_s(float(t_s), self.ri, self.rf, self.law)
+        else:
+            busy, compute = replica_busy_compute_s(float(t_s), int(replica), self.ri, self.rf, self.law)
         if busy < 0:
             raise ValueError(f"{t_s} s lies outside an activity in progress")
         return busy, compute
+
+    def is_idle(self, r: int) -> bool:
+        """Nothing running or queued on replica r."""
+        return self.ri[r, KIND] == IDLE and self.ri[r, WCOUNT] == 0
+
+    def set_serving(self, active: list[int]) -> None:
+        """Route to these replicas from now on, round robin starting again from the first (a new router, as
+        ReplicaScaler makes one); an empty list keeps the previous router, which then has no replica."""
+        if active:
+            self.active[:len(active)] = active
+            self.sv[SV_RR] = 0
+        self.sv[SV_NACTIVE] = len(active)
+
+    def count_in_flight(self, t_s: float, in_flight: int) -> None:
+        """ReplicaScaler.count_in_flight on the arrays (the same arithmetic)."""
+        self.svf[SVF_IN_FLIGHT] += in_flight * (t_s - self.svf[SVF_IN_FLIGHT_T])
+        self.svf[SVF_IN_FLIGHT_T] = t_s
+
+    @property
+    def in_flight_integral(self) -> float:
+        return float(self.svf[SVF_IN_FLIGHT])
 
     def outstanding(self, r: int) -> list[tuple[int, float, int, int]]:
         """Replica r's requests not finished, as `ContinuousBatchingReplica.outstanding`: being prefilled,

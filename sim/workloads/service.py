@@ -440,6 +440,7 @@ class InferenceService:
         self._no_more_chunks = False
         self._chunk_base = 0                 # request id of the chunk's first request
         self.n_requests = 0                  # requests that have arrived (rejected ones included)
+        self.replica_changes = 0             # a prefill step or a run of decode steps ended (an event, with arrivals)
 
         # replicas and their power constants
         plan = self.plan
@@ -493,18 +494,22 @@ class InferenceService:
         self.group.set_power(env.now, self.gpu_constant_w, self.host_constant_w)
         self._node_s_closed = 0.0            # node-seconds held, up to _nodes_since_s
         self._nodes_since_s = env.now
-        self.scaler = None
         policies = getattr(cluster, "policies", None)
-        if policies is not None and policies.names.get("autoscaling", "fixed") != "fixed":
-            self.scaler = ReplicaScaler(self, policies.autoscaling, policies.autoscale_interval_s,
-                                        policies.autoscale_warm_up_s)
+        autoscaling = policies is not None and policies.names.get("autoscaling", "fixed") != "fixed"
         self._compiled = None
-        if COMPILED_REPLICAS and self.scaler is None:
+        if COMPILED_REPLICAS:
             from sim.workloads import batching_kernel
 
-            if batching_kernel.supports(cost, spec.router):  # else the Python classes (autoscaling: they are objects)
+            if batching_kernel.supports(cost, spec.router):  # else the Python classes
                 self._compiled = batching_kernel.CompiledReplicas(cost, plan.scheduler, spec.replicas, spec.router,
-                                                                  env.now)
+                                                                  env.now, autoscaling)
+                # the routers' counters are the compiled replicas' arrays (ReplicaScaler reads them)
+                self.outstanding_requests = self._compiled.oreq
+                self.outstanding_tokens = self._compiled.otok
+        self.scaler = None
+        if autoscaling:
+            self.scaler = ReplicaScaler(self, policies.autoscaling, policies.autoscale_interval_s,
+                                        policies.autoscale_warm_up_s)
         self.process = env.process(self._run())
 
     # ---- the process ------------------------------------------------------------------------------
@@ -556,6 +561,16 @@ class InferenceService:
             return at
         totals = self.meter.owner_total(self.name)   # the row is emitted as it closes
         return (totals.facility_energy_j, totals.carbon_g) if totals is not None else (0.0, 0.0)
+
+    def replica_busy_s(self, r: int, t_s: float) -> float:
+        """Busy seconds of replica r from its start to t_s."""
+        if self._compiled is not None:
+            return self._compiled.busy_compute_s(t_s, r)[0]
+        return self.replicas[r].busy_compute_s(t_s)[0]
+
+    def replica_idle(self, r: int) -> bool:
+        """Nothing running or queued on replica r."""
+        return self._compiled.is_idle(r) if self._compiled is not None else self.replicas[r].is_idle
 
     def _busy_compute_s(self, t_s: float) -> tuple[float, float]:
         if self._compiled is not None:
@@ -626,6 +641,7 @@ class InferenceService:
                 replica = replicas[r]
                 for c in replica.process_change():
                     self._complete(c, r)
+                self.replica_changes += 1
                 nxt = replica.next_change_at_s()
                 if nxt != math.inf:
                     heappush(heap, (nxt, r))
@@ -653,6 +669,7 @@ class InferenceService:
             self.n_requests += i - before
             self._next_arrival = i
             self._outstanding = compiled.outstanding_count
+            self.replica_changes = compiled.changes
             ints, floats = compiled.take_completions()
             if len(ints):
                 self._pending.extend(ints, floats)
@@ -666,6 +683,8 @@ class InferenceService:
                 self._no_more_chunks = not self._load_chunk()
             elif status == kernel.NEED_SLOTS:
                 compiled.grow_slots()
+            elif status == kernel.NO_REPLICA:
+                raise RuntimeError(f"service {self.name}: no replica serves")
             elif status in (kernel.BAD_REQUEST, kernel.KV_TOO_BIG):
                 arrival, prompt, output, _ = (a[i] for a in self._chunk_arrays)
                 k = self._chunk_base + i
@@ -870,6 +889,9 @@ class InferenceService:
             "router": spec.router,
             "arrival_window_s": self.window_s,
             "requests": self.n_requests,
+            # with the arrivals, the events of the service's discrete-event simulation (handled in its run-ahead,
+            # not as SimPy events)
+            "replica_changes": self.replica_changes,
             "completed": completed,
             "unfinished": st.unfinished,
             "rejected": st.rejected,
@@ -953,7 +975,7 @@ class ReplicaScaler:
         self._refresh_router()
         self._busy_seen = [0.0] * spec.replicas
         self.metric = getattr(policy, "metric", "busy")
-        self._in_flight_integral = 0.0     # requests in flight x s, up to _in_flight_t
+        self._in_flight_integral = 0.0     # requests in flight x s, up to _in_flight_t (compiled: in its arrays)
         self._in_flight_t = service.env.now
         self._in_flight_seen = 0.0
         self._resident_s = 0.0          # replica-seconds resident (active, warming, draining)
@@ -968,6 +990,8 @@ class ReplicaScaler:
         self.active = [r for r, st in enumerate(self.state) if st == ACTIVE]
         if self.active:
             self.router = make_router(self.router_name, len(self.active))
+        if self.service._compiled is not None:
+            self.service._compiled.set_serving(self.active)
 
     def choose(self, prompt: int, output: int) -> int:
         s, active = self.service, self.active
@@ -978,8 +1002,17 @@ class ReplicaScaler:
 
     def count_in_flight(self, t_s: float, in_flight: int) -> None:
         """The service's requests in flight were `in_flight` since the last change, until `t_s`."""
+        if self.service._compiled is not None:   # it counts arrivals and completions itself
+            self.service._compiled.count_in_flight(t_s, in_flight)
+            return
         self._in_flight_integral += in_flight * (t_s - self._in_flight_t)
         self._in_flight_t = t_s
+
+    @property
+    def in_flight_integral(self) -> float:
+        """Requests in flight x s, from the start to the last count."""
+        compiled = self.service._compiled
+        return compiled.in_flight_integral if compiled is not None else self._in_flight_integral
 
     # ---- power -------------------------------------------------------------------------------------
     def resident(self) -> int:
@@ -1009,13 +1042,13 @@ class ReplicaScaler:
                 return
             now = env.now
             serving = [r for r, st in enumerate(self.state) if st in (ACTIVE, DRAINING)]
-            busy_now = [s.replicas[r].busy_compute_s(now)[0] for r in range(len(self.state))]
+            busy_now = [s.replica_busy_s(r, now) for r in range(len(self.state))]
             used = sum(busy_now[r] - self._busy_seen[r] for r in serving)
             self._busy_seen = busy_now
             if self.metric == "concurrency":  # mean requests in flight per serving replica
                 self.count_in_flight(now, s._outstanding)
-                in_flight = self._in_flight_integral - self._in_flight_seen
-                self._in_flight_seen = self._in_flight_integral
+                in_flight = self.in_flight_integral - self._in_flight_seen
+                self._in_flight_seen = self.in_flight_integral
                 utilisation = in_flight / (len(serving) * (now - last_s)) if serving else 0.0
             else:                              # busy share of the serving replicas
                 utilisation = min(used / (len(serving) * (now - last_s)), 1.0) if serving else 0.0
@@ -1082,7 +1115,7 @@ class ReplicaScaler:
     def _park_drained(self) -> None:
         s = self.service
         for r, st in enumerate(self.state):
-            if st == DRAINING and s.outstanding_requests[r] == 0 and s.replicas[r].is_idle:
+            if st == DRAINING and s.outstanding_requests[r] == 0 and s.replica_idle(r):
                 self.state[r] = PARKED
 
     def _release_empty_nodes(self) -> None:
