@@ -117,3 +117,14 @@ def test_printed_and_markdown_tables_show_the_percentages():
     md = markdown_table(rows)
     assert md.splitlines()[0].startswith("| policy |") and "(-10.0%)" in md
     assert with_deltas(rows)[1]["carbon_kg_delta"] == -10.0
+
+
+def test_rows_run_side_by_side_give_the_same_files_as_one_at_a_time(scenario_file, tmp_path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert run_cli("compare", str(scenario_file), "--out", str(one), "--workers", "1").returncode == 0
+    done = run_cli("compare", str(scenario_file), "--out", str(two), "--workers", "3")
+    assert done.returncode == 0, done.stderr
+    for name in ("compare.parquet", "compare.csv", "jobs.parquet"):
+        assert (one / name).read_bytes() == (two / name).read_bytes(), name
+    bad = run_cli("compare", str(scenario_file), "--out", str(tmp_path / "x"), "--workers", "0")
+    assert bad.returncode == 2 and "--workers 0" in bad.stderr and not (tmp_path / "x").exists()
