@@ -326,7 +326,9 @@ def main() -> int:
                 where, case = bottom if isinstance(bottom, tuple) else (name, bottom)
                 if where not in results:
                     continue
-                den = figure(results[where][case], "events_per_s" if what == "requests_per_s" else what)
+                # a rate of requests or of a service's own events is set against SimPy's raw event rate
+                per_s = what in ("requests_per_s", "service_events_per_s")
+                den = figure(results[where][case], "events_per_s" if per_s else what)
                 value = num / den
             ok = value >= target if sense == ">=" else value <= target
             verdicts.append({"benchmark": name, "ratio": label, "value": value, "target": f"{sense} {target:g}",
