@@ -26,7 +26,7 @@ that stretch as a constant power over it (`ConstantPower` between wake-ups). The
 (other loads, carbon intensity, weather) is constant over such a stretch by construction, so every
 output interval, the carbon of each interval and the service's totals are exact; only the timing of
 the service's power inside a stretch is averaged, which no output resolves. The replicas and the router
-run compiled (sim/workloads/batching_kernel.py: the same arithmetic on arrays, bit for bit, some 30x faster)
+run compiled (sim/workloads/batching_kernel.py: the same arithmetic on arrays, bit for bit, 7x faster a run)
 unless the service autoscales; the Python classes of sim/workloads/batching.py remain the reference.
 
 Power (sim/physics/inference_power.py): each replica's GPUs draw idle + (tdp - idle) x activity, with
@@ -105,8 +105,8 @@ from sim.workloads.batching import (
     SchedulerConfig,
 )
 
-# Run the replicas compiled (sim/workloads/batching_kernel.py) where it reproduces them: the same numbers, some 30x
-# faster. Tests set it False to run the Python classes, the reference, side by side.
+# Run the replicas compiled (sim/workloads/batching_kernel.py) where it reproduces them: the same numbers, a run of
+# requests 7x faster. Tests set it False to run the Python classes, the reference, side by side.
 COMPILED_REPLICAS = True
 
 COMPLETED = "completed"
@@ -498,9 +498,11 @@ class InferenceService:
         autoscaling = policies is not None and policies.names.get("autoscaling", "fixed") != "fixed"
         self._compiled = None
         if COMPILED_REPLICAS:
-            from sim.workloads import batching_kernel
-
-            if batching_kernel.supports(cost, spec.router):  # else the Python classes
+            try:
+                from sim.workloads import batching_kernel
+            except ImportError:   # numba missing (an install without the dependency): the Python classes
+                batching_kernel = None
+            if batching_kernel is not None and batching_kernel.supports(cost, spec.router):
                 self._compiled = batching_kernel.CompiledReplicas(cost, plan.scheduler, spec.replicas, spec.router,
                                                                   env.now, autoscaling)
                 # the routers' counters are the compiled replicas' arrays (ReplicaScaler reads them)
