@@ -27,7 +27,8 @@ that stretch as a constant power over it (`ConstantPower` between wake-ups). The
 output interval, the carbon of each interval and the service's totals are exact; only the timing of
 the service's power inside a stretch is averaged, which no output resolves. The replicas and the router
 run compiled (sim/workloads/batching_kernel.py: the same arithmetic on arrays, bit for bit, 7x faster a run)
-unless the service autoscales; the Python classes of sim/workloads/batching.py remain the reference.
+for the routers and step-cost models it knows, autoscaled or not; the Python classes of
+sim/workloads/batching.py remain the reference, and serve any other.
 
 Power (sim/physics/inference_power.py): each replica's GPUs draw idle + (tdp - idle) x activity, with
 activity a_mem + (1 - a_mem) u during a step (u: tensor-core share of the step) and 0.078 between
@@ -688,7 +689,7 @@ class InferenceService:
             elif status == kernel.NO_REPLICA:
                 raise RuntimeError(f"service {self.name}: no replica serves")
             elif status in (kernel.BAD_REQUEST, kernel.KV_TOO_BIG):
-                arrival, prompt, output, _ = (a[i] for a in self._chunk_arrays)
+                _, prompt, output, _ = (a[i] for a in self._chunk_arrays)
                 k = self._chunk_base + i
                 if status == kernel.BAD_REQUEST:
                     raise ValueError(f"request {k}: need >= 1 prompt token and >= 0 output tokens")
