@@ -4,9 +4,9 @@ service's run-ahead do, on numpy arrays, in one numba function per stretch of a 
 What it buys. The Python state machine (`ContinuousBatchingReplica` driven by
 `InferenceService._run_ahead`) costs some 30 us of interpreter time per request: its arrival and about 2.5
 replica changes (a prefill step ends, a run of decode steps ends), each with its closed-form sums. Compiled,
-the same steps cost about 2 us a request, so the day of scenarios/chat-70b.toml (260,000 requests) runs in
+the same steps cost about 1 us a request, so the day of scenarios/chat-70b.toml (260,000 requests) runs in
 1.5 s instead of 10, and request-level runs reach the simulated-requests-per-second aim of issue 4
-(benchmarks/inference_speed.py: 0.32 of SimPy's raw event rate, against 0.044 for the Python classes).
+(benchmarks/inference_speed.py: 0.54 of SimPy's raw event rate, against 0.044 for the Python classes).
 
 What it is. The same arithmetic, statement by statement and in the same order, as
 `sim.workloads.batching` (admission, prefill sharing, decode runs, cutting a run at the step boundary

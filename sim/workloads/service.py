@@ -26,7 +26,7 @@ that stretch as a constant power over it (`ConstantPower` between wake-ups). The
 (other loads, carbon intensity, weather) is constant over such a stretch by construction, so every
 output interval, the carbon of each interval and the service's totals are exact; only the timing of
 the service's power inside a stretch is averaged, which no output resolves. The replicas and the router
-run compiled (sim/workloads/batching_kernel.py: the same arithmetic on arrays, bit for bit, 7x faster a run)
+run compiled (sim/workloads/batching_kernel.py: the same arithmetic on arrays, bit for bit, 12x faster a run)
 for the routers and step-cost models it knows, autoscaled or not; the Python classes of
 sim/workloads/batching.py remain the reference, and serve any other.
 
@@ -107,7 +107,7 @@ from sim.workloads.batching import (
 )
 
 # Run the replicas compiled (sim/workloads/batching_kernel.py) where it reproduces them: the same numbers, a run of
-# requests 7x faster. Tests set it False to run the Python classes, the reference, side by side.
+# requests 12x faster. Tests set it False to run the Python classes, the reference, side by side.
 COMPILED_REPLICAS = True
 
 COMPLETED = "completed"
