@@ -220,3 +220,18 @@ def test_the_replica_state_reads_back_as_the_python_replica_does():
     python.advance_to(2.65)
     assert compiled.outstanding(0) == [tuple(q) for q in python.outstanding()]
     assert compiled.busy_compute_s(2.65) == python.busy_compute_s(2.65)
+
+
+def test_the_command_can_tell_when_the_replicas_will_be_compiled(tmp_path, monkeypatch):
+    """needs_compiling reads numba's cache index of run_ahead: present and newer than the source, no compiling."""
+    import os
+
+    batching_kernel.warm_up()                       # compiled or loaded: the index is there now
+    index_mtime = os.stat(batching_kernel.run_ahead._cache._cache_file._index_path).st_mtime
+    source = tmp_path / "batching_kernel.py"
+    source.write_text("")
+    monkeypatch.setattr(batching_kernel, "__file__", str(source))
+    os.utime(source, (index_mtime - 60, index_mtime - 60))
+    assert not batching_kernel.needs_compiling()
+    os.utime(source, (index_mtime + 60, index_mtime + 60))   # the source changed after the cache was written
+    assert batching_kernel.needs_compiling()

@@ -119,6 +119,18 @@ def service_line(service: dict) -> str:
             f"{num(service['carbon_per_request_g'], '.3f')} gCO2e/request")
 
 
+def _say_if_compiling() -> None:
+    """The first request-level run after installing compiles the replicas (10-20 s): say so on a terminal, as the
+    progress bar does, rather than seem stuck."""
+    try:
+        from sim.workloads import batching_kernel
+    except ImportError:
+        return
+    if batching_kernel.needs_compiling():
+        print("sim: compiling the request-level replicas (numba), once: 10-20 s; later runs load them from the "
+              "cache", file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
     from sim.config import load_scenario
     from sim.runner import DEFAULT_OUTPUT_ROOT, run_to_directory
@@ -127,6 +139,8 @@ def run(args: argparse.Namespace) -> int:
     out_dir = args.out if args.out is not None else DEFAULT_OUTPUT_ROOT / args.scenario.stem
     from sim.progress import run_progress
 
+    if not args.quiet and sys.stderr.isatty() and any(s.fidelity == "request" for s in scenario.services):
+        _say_if_compiling()
     with run_progress(scenario, quiet=args.quiet) as progress:
         written = run_to_directory(scenario, out_dir, force=args.force, progress=progress)
     lines = summary_lines(written.result.summary)

@@ -27,6 +27,7 @@ drains. The next change is the earliest replica end (a scan: the first replica w
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numba
 import numpy as np
@@ -745,3 +746,13 @@ def warm_up() -> None:
     replicas.run_ahead(10.0, 0.0, 0, 0, True, 1.0, np.array([0.5]), np.array([3], dtype=np.int64),
                        np.array([2], dtype=np.int64), np.zeros(1, dtype=bool))
     replicas.busy_compute_s(replicas.rf[0, NOW])
+
+
+def needs_compiling() -> bool:
+    """Whether the next use compiles rather than loads from numba's cache (no index for run_ahead, or one older
+    than this file). A guess from numba's cache layout: False when it cannot tell."""
+    try:
+        index = Path(run_ahead._cache._cache_file._index_path)
+        return not index.exists() or index.stat().st_mtime < Path(__file__).stat().st_mtime
+    except (AttributeError, OSError):
+        return False
