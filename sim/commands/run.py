@@ -120,14 +120,14 @@ def service_line(service: dict) -> str:
 
 
 def _say_if_compiling() -> None:
-    """The first request-level run after installing compiles the replicas (10-20 s): say so on a terminal, as the
+    """The first request-level run after installing compiles the replicas (about 10 s): say so on a terminal, as the
     progress bar does, rather than seem stuck."""
     try:
         from sim.workloads import batching_kernel
     except ImportError:
         return
     if batching_kernel.needs_compiling():
-        print("sim: compiling the request-level replicas (numba), once: 10-20 s; later runs load them from the "
+        print("sim: compiling the request-level replicas (numba), once: about 10 s; later runs load them from the "
               "cache", file=sys.stderr)
 
 

@@ -75,7 +75,9 @@ STOPPED, NEED_CHUNK, DONE, NEED_SLOTS, NEED_ROOM, BAD_REQUEST, KV_TOO_BIG, NO_RE
 
 # error_model="numpy": no zero-division checks (no division here has a zero divisor in a valid run); no fastmath:
 # IEEE arithmetic in the order written, as in Python. _nrt=False: no reference counting of the arrays, which the
-# caller holds for the whole call and nothing here allocates (it halves the time per event).
+# caller holds for the whole call and nothing here allocates (it halves the time per event). Constants passed as
+# arguments are typed (np.int64(0), np.bool_(True)): a literal one would compile its callee once more per value,
+# and the first compilation takes 7 s instead of 11.
 _jit = numba.njit(cache=True, nogil=True, error_model="numpy", _nrt=False)
 
 
@@ -146,7 +148,7 @@ def run_compute_s(law, batch, context_tokens, growth_per_step, n_steps):
 
 @_jit
 def steps_within(law, batch, context_tokens, growth_per_step, duration_s, max_steps):
-    if max_steps <= 0 or duration_s < run_time_s(law, batch, context_tokens, growth_per_step, 1):
+    if max_steps <= 0 or duration_s < run_time_s(law, batch, context_tokens, growth_per_step, np.int64(1)):
         return 0
     pc, qc, pm, qm, comm = _lines(law, batch, context_tokens, growth_per_step)
     last = max_steps - 1
@@ -250,7 +252,7 @@ def _heap_pop(dec, ri, r):
     if n > 0:
         for k in range(3):
             dec[r, 0, k] = dec[r, n, k]
-        j = 0
+        j = np.int64(0)
         while True:
             left = 2 * j + 1
             if left >= n:
@@ -308,7 +310,7 @@ def _finish_prefill(r, ri, rf, si, sf, pre, dec, sv, svf, oreq, otok, free, ci, 
         if output >= 1:
             sf[slot, S_FIRST] = end_s
         if output <= 1:
-            _release(r, slot, end_s, True, ri, si, sf, sv, svf, oreq, otok, free, ci, cf, cfg)
+            _release(r, slot, end_s, np.bool_(True), ri, si, sf, sv, svf, oreq, otok, free, ci, cf, cfg)
             continue
         steps = ri[r, STEPS]
         si[slot, S_JOIN_STEP] = steps
@@ -401,7 +403,7 @@ def _process_change(r, ri, rf, si, sf, pre, dec, sv, svf, oreq, otok, free, ci, 
     if kind == PREFILL:
         _finish_prefill(r, ri, rf, si, sf, pre, dec, sv, svf, oreq, otok, free, ci, cf, cfg)
     else:
-        _finish_decode(r, total, True, ri, rf, si, sf, dec, sv, svf, oreq, otok, free, ci, cf, cfg)
+        _finish_decode(r, total, np.bool_(True), ri, rf, si, sf, dec, sv, svf, oreq, otok, free, ci, cf, cfg)
     _start_next(r, ri, rf, si, sf, pre, dec, cfg, pp, law)
 
 
@@ -457,7 +459,7 @@ def _enqueue(r, slot, ri, rf, si, sf, pre, dec, sv, svf, oreq, otok, free, ci, c
         rf[r, BCLOSED] += rf[r, END] - rf[r, START]
         rf[r, CCLOSED] += total
         ri[r, KIND] = IDLE
-        _finish_decode(r, total, False, ri, rf, si, sf, dec, sv, svf, oreq, otok, free, ci, cf, cfg)
+        _finish_decode(r, total, np.bool_(False), ri, rf, si, sf, dec, sv, svf, oreq, otok, free, ci, cf, cfg)
         _start_next(r, ri, rf, si, sf, pre, dec, cfg, pp, law)
 
 
@@ -484,7 +486,7 @@ def run_ahead(t_stop, t_last, i, base, no_more_chunks, window_s,
                 if done_at < t_stop:
                     return DONE, i, done_at
                 return STOPPED, i, t_last
-        r = 0
+        r = np.int64(0)
         t_rep = rf[0, END]
         for q in range(1, n_replicas):
             if rf[q, END] < t_rep:
@@ -738,7 +740,7 @@ class CompiledReplicas:
 
 
 def warm_up() -> None:
-    """Load the compiled functions (from numba's cache; the first time, compile them: some 15 s) with a
+    """Load the compiled functions (from numba's cache; the first time, compile them: about 10 s) with a
     one-request run, so that a later run's timing does not include it (benchmarks call this)."""
     from sim.workloads.batching import FixedStepCost, SchedulerConfig
 
