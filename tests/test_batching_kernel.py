@@ -116,8 +116,13 @@ def test_a_run_cut_before_the_queues_drain_lists_the_same_unfinished_requests():
 def test_more_requests_than_a_chunk_and_the_first_slots_are_the_same_compiled(monkeypatch):
     # arrival windows of at most 500 requests, and 1,024 slots to begin with (a queue of thousands grows them)
     monkeypatch.setattr(service_module.ArrivalFeed, "MAX_PER_WINDOW", 500)
-    assert_same_run(service_scenario(replicas=1, max_batch=8, rate_per_s=30.0, duration_s=300.0, run_s=2000.0,
-                                     interval="1h"))
+    data = service_scenario(replicas=1, max_batch=8, rate_per_s=30.0, duration_s=300.0, run_s=2000.0, interval="1h")
+    assert_same_run(data)
+    simulation = Simulation(validate_scenario(data, "test", None))
+    simulation.run()
+    service = simulation.services[0]
+    assert service._compiled.si.shape[0] > batching_kernel.CompiledReplicas._SLOTS   # the slots grew
+    assert service._chunk_base > 0                                                  # more than one chunk
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
