@@ -36,40 +36,43 @@ import numpy as np
 KIND, SIZE, CTX, NSTEPS, KV, CONTEXT, STEPS, WHEAD, WTAIL, WCOUNT, DLEN = range(11)
 N_RI = 11
 # replica floats (rf columns)
-NOW, START, END, CTOTAL, PTIME, BPS, CPS, BCLOSED, CCLOSED = range(9)
+(NOW_S, START_S, END_S, COMPUTE_TOTAL_S, PREFILL_TIME_S, BUSY_PER_SEAT_S, COMPUTE_PER_SEAT_S, BUSY_CLOSED_S,
+ COMPUTE_CLOSED_S) = range(9)
 N_RF = 9
 # activity kinds
 IDLE, PREFILL, DECODE = 0, 1, 2
 # slot ints (si) and floats (sf)
 S_ID, S_PROMPT, S_OUTPUT, S_NEXT, S_JOIN_STEP = range(5)
 N_SI = 5
-S_ARRIVAL, S_ADMITTED, S_FIRST, S_BUSY, S_COMPUTE, S_JOIN_BUSY, S_JOIN_COMPUTE = range(7)
+(S_ARRIVAL_S, S_ADMITTED_S, S_FIRST_TOKEN_S, S_BUSY_SHARE_S, S_COMPUTE_SHARE_S, S_JOIN_BUSY_S,
+ S_JOIN_COMPUTE_S) = range(7)
 N_SF = 7
 # decoding heap entries (dec[r, j, :])
 D_STEP, D_ID, D_SLOT = range(3)
 # completions: ci columns (ints), cf columns (floats)
 C_ID, C_REPLICA, C_PROMPT, C_OUTPUT = range(4)
-C_ARRIVAL, C_ADMITTED, C_FIRST, C_FINISH, C_BUSY, C_COMPUTE = range(6)
+C_ARRIVAL_S, C_ADMITTED_S, C_FIRST_TOKEN_S, C_FINISH_S, C_BUSY_SHARE_S, C_COMPUTE_SHARE_S = range(6)
 # service ints (sv)
 SV_RR, SV_OUTSTANDING, SV_NFREE, SV_NCOMP, SV_NREJ, SV_CHANGES, SV_NACTIVE = range(7)
 N_SV = 7
-# service floats (svf): requests in flight x s up to SVF_IN_FLIGHT_T (autoscaling's concurrency metric)
-SVF_IN_FLIGHT, SVF_IN_FLIGHT_T = range(2)
+# service floats (svf): requests in flight x s up to SVF_IN_FLIGHT_T_S (autoscaling's concurrency metric)
+SVF_IN_FLIGHT_REQUEST_S, SVF_IN_FLIGHT_T_S = range(2)
 N_SVF = 2
 # configuration ints (cfg)
-(CFG_MAX_BATCH, CFG_KV_CAP, CFG_MAX_PREFILL, CFG_ROUTER, CFG_PREFILL_KIND, CFG_N_GPUS, CFG_HIDDEN, CFG_LAYERS,
- CFG_SCALER) = range(9)
+(CFG_MAX_BATCH, CFG_KV_CAP_TOKENS, CFG_MAX_PREFILL_TOKENS, CFG_ROUTER, CFG_PREFILL_KIND, CFG_N_GPUS, CFG_HIDDEN,
+ CFG_LAYERS, CFG_SCALER) = range(9)
 N_CFG = 9
 ROUTER_ROUND_ROBIN, ROUTER_JSQ, ROUTER_LEAST_TOKENS = range(3)
 ROUTERS = {"round_robin": ROUTER_ROUND_ROBIN, "join_shortest_queue": ROUTER_JSQ,
            "least_outstanding_tokens": ROUTER_LEAST_TOKENS}
 PREFILL_FIXED, PREFILL_DENSE, PREFILL_MOE = range(3)
 # prefill constants (pp)
-(P_FIXED_TIME, P_FIXED_COMPUTE, P_PER_TOKEN, P_PER_POSITION, P_DENSE_WEIGHTS, P_MOE_BASE, P_MOE_EXPERT, P_MOE_MISS,
- P_BYTES_PER_ELEMENT, P_BANDWIDTH, P_KV_WRITE, P_ACT_BYTES, P_LATENCY, P_BUS_BANDWIDTH) = range(14)
+(P_FIXED_TIME_S, P_FIXED_COMPUTE_S, P_PER_TOKEN_S, P_PER_POSITION_S, P_DENSE_WEIGHTS_S, P_MOE_BASE_PARAMS,
+ P_MOE_EXPERT_PARAMS, P_MOE_MISS, P_BYTES_PER_ELEMENT, P_HBM_BYTES_PER_S, P_KV_WRITE_S_PER_TOKEN, P_ACTIVATION_BYTES,
+ P_ALLREDUCE_LATENCY_S, P_BUS_BYTES_PER_S) = range(14)
 N_PP = 14
 # decode law table columns (law[batch, :] for a batch of b)
-L_CF, L_CT, L_MF, L_MT, L_COMM = range(5)
+L_COMPUTE_FIXED_S, L_COMPUTE_PER_TOKEN_S, L_MEMORY_FIXED_S, L_MEMORY_PER_TOKEN_S, L_COMMUNICATION_S = range(5)
 # run_ahead statuses
 STOPPED, NEED_CHUNK, DONE, NEED_SLOTS, NEED_ROOM, BAD_REQUEST, KV_TOO_BIG, NO_REPLICA = range(8)
 
@@ -108,12 +111,12 @@ def _split(pc, qc, pm, qm, n_steps):
 @_jit
 def _lines(law, batch, context_tokens, growth_per_step):
     """Compute and memory time of step k as p + q k (DecodeStepLaw._lines), and the communication time."""
-    ct, mt = law[batch, L_CT], law[batch, L_MT]
-    pc = law[batch, L_CF] + ct * context_tokens
+    ct, mt = law[batch, L_COMPUTE_PER_TOKEN_S], law[batch, L_MEMORY_PER_TOKEN_S]
+    pc = law[batch, L_COMPUTE_FIXED_S] + ct * context_tokens
     qc = ct * growth_per_step
-    pm = law[batch, L_MF] + mt * context_tokens
+    pm = law[batch, L_MEMORY_FIXED_S] + mt * context_tokens
     qm = mt * growth_per_step
-    return pc, qc, pm, qm, law[batch, L_COMM]
+    return pc, qc, pm, qm, law[batch, L_COMMUNICATION_S]
 
 
 @_jit
@@ -141,8 +144,8 @@ def run_compute_s(law, batch, context_tokens, growth_per_step, n_steps):
     n = _max(n_steps, 0)
     if n <= 0:
         return 0.0
-    pc = law[batch, L_CF] + law[batch, L_CT] * context_tokens
-    qc = law[batch, L_CT] * growth_per_step
+    pc = law[batch, L_COMPUTE_FIXED_S] + law[batch, L_COMPUTE_PER_TOKEN_S] * context_tokens
+    qc = law[batch, L_COMPUTE_PER_TOKEN_S] * growth_per_step
     return n * pc + qc * n * (0 + n - 1) / 2.0
 
 
@@ -184,10 +187,8 @@ def compute_by_s(law, batch, context_tokens, growth_per_step, elapsed_s, max_ste
     compute = run_compute_s(law, batch, context_tokens, growth_per_step, done)
     if done < max_steps:
         started_s = run_time_s(law, batch, context_tokens, growth_per_step, done)
-        context = context_tokens + growth_per_step * done
-        step_compute = law[batch, L_CF] + law[batch, L_CT] * context
-        step_memory = law[batch, L_MF] + law[batch, L_MT] * context
-        step_time = _max(step_compute, step_memory) + law[batch, L_COMM]
+        step_compute, _, step_memory, _, comm = _lines(law, batch, context_tokens + growth_per_step * done, np.int64(0))
+        step_time = _max(step_compute, step_memory) + comm
         fraction = _min(_max((elapsed_s - started_s) / step_time, 0.0), 1.0)
         compute += fraction * step_compute
     return compute
@@ -199,20 +200,20 @@ def prefill_cost(pp, cfg, tokens, positions):
     """(time_s, compute_s) of a prefill step over prompts of `tokens` tokens attending `positions`."""
     kind = cfg[CFG_PREFILL_KIND]
     if kind == PREFILL_FIXED:
-        return pp[P_FIXED_TIME], pp[P_FIXED_COMPUTE]
-    compute = pp[P_PER_TOKEN] * tokens + pp[P_PER_POSITION] * positions
+        return pp[P_FIXED_TIME_S], pp[P_FIXED_COMPUTE_S]
+    compute = pp[P_PER_TOKEN_S] * tokens + pp[P_PER_POSITION_S] * positions
     if kind == PREFILL_DENSE:
-        weights = pp[P_DENSE_WEIGHTS]
+        weights = pp[P_DENSE_WEIGHTS_S]
     else:  # weight_bytes_read with moe_expert_fraction_touched, then _memory_s
         fraction = 1.0 - pp[P_MOE_MISS] ** float(tokens)
-        params = pp[P_MOE_BASE] + pp[P_MOE_EXPERT] * fraction
-        weights = params * pp[P_BYTES_PER_ELEMENT] / pp[P_BANDWIDTH]
-    memory = weights + pp[P_KV_WRITE] * tokens
+        params = pp[P_MOE_BASE_PARAMS] + pp[P_MOE_EXPERT_PARAMS] * fraction
+        weights = params * pp[P_BYTES_PER_ELEMENT] / pp[P_HBM_BYTES_PER_S]
+    memory = weights + pp[P_KV_WRITE_S_PER_TOKEN] * tokens
     n_gpus = cfg[CFG_N_GPUS]
     communication = 0.0
     if n_gpus > 1:  # _communication_s: two ring all-reduces per layer
-        message_bytes = tokens * cfg[CFG_HIDDEN] * pp[P_ACT_BYTES]
-        one = pp[P_LATENCY] + 2.0 * (n_gpus - 1) / n_gpus * message_bytes / pp[P_BUS_BANDWIDTH]
+        message_bytes = tokens * cfg[CFG_HIDDEN] * pp[P_ACTIVATION_BYTES]
+        one = pp[P_ALLREDUCE_LATENCY_S] + 2.0 * (n_gpus - 1) / n_gpus * message_bytes / pp[P_BUS_BYTES_PER_S]
         communication = 2.0 * cfg[CFG_LAYERS] * one
     return _max(compute, memory) + communication, compute
 
@@ -270,8 +271,8 @@ def _heap_pop(dec, ri, r):
 @_jit
 def _count_in_flight(t_s, sv, svf):
     """ReplicaScaler.count_in_flight: the requests in flight were sv[SV_OUTSTANDING] since the last count."""
-    svf[SVF_IN_FLIGHT] += sv[SV_OUTSTANDING] * (t_s - svf[SVF_IN_FLIGHT_T])
-    svf[SVF_IN_FLIGHT_T] = t_s
+    svf[SVF_IN_FLIGHT_REQUEST_S] += sv[SV_OUTSTANDING] * (t_s - svf[SVF_IN_FLIGHT_T_S])
+    svf[SVF_IN_FLIGHT_T_S] = t_s
 
 
 # ---- one replica (ContinuousBatchingReplica's lean driver: arrive / process_change)
@@ -282,8 +283,12 @@ def _release(r, slot, finish_s, emit, ri, si, sf, sv, svf, oreq, otok, free, ci,
     if emit:  # the completion, then the service's counters (InferenceService._complete)
         n = sv[SV_NCOMP]
         ci[n, C_ID], ci[n, C_REPLICA], ci[n, C_PROMPT], ci[n, C_OUTPUT] = si[slot, S_ID], r, prompt, output
-        cf[n, C_ARRIVAL], cf[n, C_ADMITTED], cf[n, C_FIRST] = sf[slot, S_ARRIVAL], sf[slot, S_ADMITTED], sf[slot, S_FIRST]
-        cf[n, C_FINISH], cf[n, C_BUSY], cf[n, C_COMPUTE] = finish_s, sf[slot, S_BUSY], sf[slot, S_COMPUTE]
+        cf[n, C_ARRIVAL_S] = sf[slot, S_ARRIVAL_S]
+        cf[n, C_ADMITTED_S] = sf[slot, S_ADMITTED_S]
+        cf[n, C_FIRST_TOKEN_S] = sf[slot, S_FIRST_TOKEN_S]
+        cf[n, C_FINISH_S] = finish_s
+        cf[n, C_BUSY_SHARE_S] = sf[slot, S_BUSY_SHARE_S]
+        cf[n, C_COMPUTE_SHARE_S] = sf[slot, S_COMPUTE_SHARE_S]
         sv[SV_NCOMP] = n + 1
         oreq[r] -= 1
         otok[r] -= prompt + output
@@ -297,7 +302,7 @@ def _release(r, slot, finish_s, emit, ri, si, sf, sv, svf, oreq, otok, free, ci,
 @_jit
 def _finish_prefill(r, ri, rf, si, sf, pre, dec, sv, svf, oreq, otok, free, ci, cf, cfg):
     size = ri[r, SIZE]
-    end_s, time_s, compute_s = rf[r, END], rf[r, PTIME], rf[r, CTOTAL]
+    end_s, time_s, compute_s = rf[r, END_S], rf[r, PREFILL_TIME_S], rf[r, COMPUTE_TOTAL_S]
     total_prompt = 0
     for j in range(size):
         total_prompt += si[pre[r, j], S_PROMPT]
@@ -305,17 +310,17 @@ def _finish_prefill(r, ri, rf, si, sf, pre, dec, sv, svf, oreq, otok, free, ci, 
         slot = pre[r, j]
         prompt, output = si[slot, S_PROMPT], si[slot, S_OUTPUT]
         share = prompt / total_prompt
-        sf[slot, S_BUSY] += share * time_s
-        sf[slot, S_COMPUTE] += share * compute_s
+        sf[slot, S_BUSY_SHARE_S] += share * time_s
+        sf[slot, S_COMPUTE_SHARE_S] += share * compute_s
         if output >= 1:
-            sf[slot, S_FIRST] = end_s
+            sf[slot, S_FIRST_TOKEN_S] = end_s
         if output <= 1:
             _release(r, slot, end_s, np.bool_(True), ri, si, sf, sv, svf, oreq, otok, free, ci, cf, cfg)
             continue
         steps = ri[r, STEPS]
         si[slot, S_JOIN_STEP] = steps
-        sf[slot, S_JOIN_BUSY] = rf[r, BPS]
-        sf[slot, S_JOIN_COMPUTE] = rf[r, CPS]
+        sf[slot, S_JOIN_BUSY_S] = rf[r, BUSY_PER_SEAT_S]
+        sf[slot, S_JOIN_COMPUTE_S] = rf[r, COMPUTE_PER_SEAT_S]
         ri[r, CONTEXT] += prompt + 1
         _heap_push(dec, ri, r, steps + output - 1, si[slot, S_ID], slot)
 
@@ -323,26 +328,26 @@ def _finish_prefill(r, ri, rf, si, sf, pre, dec, sv, svf, oreq, otok, free, ci, 
 @_jit
 def _finish_decode(r, compute_total_s, emit, ri, rf, si, sf, dec, sv, svf, oreq, otok, free, ci, cf, cfg):
     n_steps, size = ri[r, NSTEPS], ri[r, SIZE]
-    start_s, end_s = rf[r, START], rf[r, END]
+    start_s, end_s = rf[r, START_S], rf[r, END_S]
     if n_steps > 0:
         ri[r, STEPS] += n_steps
         ri[r, CONTEXT] += size * n_steps
-        rf[r, BPS] += (end_s - start_s) / size
-        rf[r, CPS] += compute_total_s / size
+        rf[r, BUSY_PER_SEAT_S] += (end_s - start_s) / size
+        rf[r, COMPUTE_PER_SEAT_S] += compute_total_s / size
     steps = ri[r, STEPS]
     while ri[r, DLEN] > 0 and dec[r, 0, D_STEP] == steps:
         slot = _heap_pop(dec, ri, r)
-        sf[slot, S_BUSY] += rf[r, BPS] - sf[slot, S_JOIN_BUSY]
-        sf[slot, S_COMPUTE] += rf[r, CPS] - sf[slot, S_JOIN_COMPUTE]
+        sf[slot, S_BUSY_SHARE_S] += rf[r, BUSY_PER_SEAT_S] - sf[slot, S_JOIN_BUSY_S]
+        sf[slot, S_COMPUTE_SHARE_S] += rf[r, COMPUTE_PER_SEAT_S] - sf[slot, S_JOIN_COMPUTE_S]
         ri[r, CONTEXT] -= si[slot, S_PROMPT] + si[slot, S_OUTPUT]
         _release(r, slot, end_s, emit, ri, si, sf, sv, svf, oreq, otok, free, ci, cf, cfg)
 
 
 @_jit
 def _start_next(r, ri, rf, si, sf, pre, dec, cfg, pp, law):
-    now = rf[r, NOW]
+    now = rf[r, NOW_S]
     if ri[r, WCOUNT] > 0:
-        max_batch, kv_cap, budget = cfg[CFG_MAX_BATCH], cfg[CFG_KV_CAP], cfg[CFG_MAX_PREFILL]
+        max_batch, kv_cap, budget = cfg[CFG_MAX_BATCH], cfg[CFG_KV_CAP_TOKENS], cfg[CFG_MAX_PREFILL_TOKENS]
         seats = max_batch - ri[r, DLEN]
         kv_free = kv_cap - ri[r, KV]
         admitted = 0
@@ -360,45 +365,46 @@ def _start_next(r, ri, rf, si, sf, pre, dec, cfg, pp, law):
             kv_free -= kv
             prefill_tokens += prompt
             positions += prompt * (prompt + 1) // 2
-            sf[head, S_ADMITTED] = now
-            sf[head, S_FIRST] = np.nan
-            sf[head, S_BUSY] = 0.0
-            sf[head, S_COMPUTE] = 0.0
+            sf[head, S_ADMITTED_S] = now
+            sf[head, S_FIRST_TOKEN_S] = np.nan
+            sf[head, S_BUSY_SHARE_S] = 0.0
+            sf[head, S_COMPUTE_SHARE_S] = 0.0
             pre[r, admitted] = head
             admitted += 1
         if admitted > 0:
             ri[r, KV] = kv_cap - kv_free
             time_s, compute_s = prefill_cost(pp, cfg, prefill_tokens, positions)
             ri[r, KIND], ri[r, SIZE] = PREFILL, admitted
-            rf[r, START], rf[r, END], rf[r, PTIME], rf[r, CTOTAL] = now, now + time_s, time_s, compute_s
+            rf[r, START_S], rf[r, END_S] = now, now + time_s
+            rf[r, PREFILL_TIME_S], rf[r, COMPUTE_TOTAL_S] = time_s, compute_s
             return
     size = ri[r, DLEN]
     if size > 0:
         n_steps = dec[r, 0, D_STEP] - ri[r, STEPS]
         context = ri[r, CONTEXT]
         ri[r, KIND], ri[r, SIZE], ri[r, CTX], ri[r, NSTEPS] = DECODE, size, context, n_steps
-        rf[r, START] = now
-        rf[r, END] = now + run_time_s(law, size, context, size, n_steps)
-        rf[r, CTOTAL] = np.nan   # asked for when the run ends (a run cut early never needs its first value)
+        rf[r, START_S] = now
+        rf[r, END_S] = now + run_time_s(law, size, context, size, n_steps)
+        rf[r, COMPUTE_TOTAL_S] = np.nan   # asked for when the run ends (a run cut early never needs its first value)
     else:
         ri[r, KIND] = IDLE
-        rf[r, END] = np.inf
+        rf[r, END_S] = np.inf
 
 
 @_jit
 def _compute_total_s(r, ri, rf, law):
     if ri[r, KIND] == PREFILL:
-        return rf[r, CTOTAL]
+        return rf[r, COMPUTE_TOTAL_S]
     return run_compute_s(law, ri[r, SIZE], ri[r, CTX], ri[r, SIZE], ri[r, NSTEPS])
 
 
 @_jit
 def _process_change(r, ri, rf, si, sf, pre, dec, sv, svf, oreq, otok, free, ci, cf, cfg, pp, law):
     kind = ri[r, KIND]
-    rf[r, NOW] = rf[r, END]
+    rf[r, NOW_S] = rf[r, END_S]
     total = _compute_total_s(r, ri, rf, law)
-    rf[r, BCLOSED] += rf[r, END] - rf[r, START]
-    rf[r, CCLOSED] += total
+    rf[r, BUSY_CLOSED_S] += rf[r, END_S] - rf[r, START_S]
+    rf[r, COMPUTE_CLOSED_S] += total
     ri[r, KIND] = IDLE
     if kind == PREFILL:
         _finish_prefill(r, ri, rf, si, sf, pre, dec, sv, svf, oreq, otok, free, ci, cf, cfg)
@@ -441,11 +447,12 @@ def _enqueue(r, slot, ri, rf, si, sf, pre, dec, sv, svf, oreq, otok, free, ci, c
     if kind != DECODE:
         return
     head = ri[r, WHEAD]
-    if ri[r, DLEN] >= cfg[CFG_MAX_BATCH] or ri[r, KV] + si[head, S_PROMPT] + si[head, S_OUTPUT] > cfg[CFG_KV_CAP]:
+    head_kv = si[head, S_PROMPT] + si[head, S_OUTPUT]
+    if ri[r, DLEN] >= cfg[CFG_MAX_BATCH] or ri[r, KV] + head_kv > cfg[CFG_KV_CAP_TOKENS]:
         return
     # cut the decode run at the first step boundary at or after now (_DecodeRun.cut_after_step_in_progress)
     size, context, n_steps = ri[r, SIZE], ri[r, CTX], ri[r, NSTEPS]
-    elapsed = rf[r, NOW] - rf[r, START]
+    elapsed = rf[r, NOW_S] - rf[r, START_S]
     done = steps_within(law, size, context, size, elapsed, n_steps)
     at = run_time_s(law, size, context, size, done)
     if not (at >= elapsed or done >= n_steps):
@@ -453,11 +460,11 @@ def _enqueue(r, slot, ri, rf, si, sf, pre, dec, sv, svf, oreq, otok, free, ci, c
         at = run_time_s(law, size, context, size, done)
     if done < n_steps:
         ri[r, NSTEPS] = done
-        rf[r, END] = rf[r, START] + at
-    if rf[r, END] <= rf[r, NOW]:  # exactly at a step boundary: admit now
+        rf[r, END_S] = rf[r, START_S] + at
+    if rf[r, END_S] <= rf[r, NOW_S]:  # exactly at a step boundary: admit now
         total = _compute_total_s(r, ri, rf, law)
-        rf[r, BCLOSED] += rf[r, END] - rf[r, START]
-        rf[r, CCLOSED] += total
+        rf[r, BUSY_CLOSED_S] += rf[r, END_S] - rf[r, START_S]
+        rf[r, COMPUTE_CLOSED_S] += total
         ri[r, KIND] = IDLE
         _finish_decode(r, total, np.bool_(False), ri, rf, si, sf, dec, sv, svf, oreq, otok, free, ci, cf, cfg)
         _start_next(r, ri, rf, si, sf, pre, dec, cfg, pp, law)
@@ -476,7 +483,7 @@ def run_ahead(t_stop, t_last, i, base, no_more_chunks, window_s,
     n = arrival_s.shape[0]
     n_replicas = ri.shape[0]
     max_batch = cfg[CFG_MAX_BATCH]
-    kv_cap = cfg[CFG_KV_CAP]
+    kv_cap = cfg[CFG_KV_CAP_TOKENS]
     while True:
         if i == n:
             if not no_more_chunks:
@@ -487,10 +494,10 @@ def run_ahead(t_stop, t_last, i, base, no_more_chunks, window_s,
                     return DONE, i, done_at
                 return STOPPED, i, t_last
         r = np.int64(0)
-        t_rep = rf[0, END]
+        t_rep = rf[0, END_S]
         for q in range(1, n_replicas):
-            if rf[q, END] < t_rep:
-                r, t_rep = q, rf[q, END]
+            if rf[q, END_S] < t_rep:
+                r, t_rep = q, rf[q, END_S]
         t_arr = arrival_s[i] if i < n else np.inf
         if t_rep <= t_arr:
             if t_rep >= t_stop:
@@ -523,8 +530,8 @@ def run_ahead(t_stop, t_last, i, base, no_more_chunks, window_s,
             sv[SV_NFREE] -= 1
             slot = free[sv[SV_NFREE]]
             si[slot, S_ID], si[slot, S_PROMPT], si[slot, S_OUTPUT] = base + i, prompt, output
-            sf[slot, S_ARRIVAL] = t_arr
-            rf[r, NOW] = t_arr
+            sf[slot, S_ARRIVAL_S] = t_arr
+            rf[r, NOW_S] = t_arr
             _enqueue(r, slot, ri, rf, si, sf, pre, dec, sv, svf, oreq, otok, free, ci, cf, cfg, pp, law)
             oreq[r] += 1
             otok[r] += prompt + output
@@ -540,17 +547,17 @@ def replica_busy_compute_s(t_s, r, ri, rf, law):
     """`ContinuousBatchingReplica.busy_compute_s` of replica r; (-1, -1) if t_s lies outside its activity."""
     kind = ri[r, KIND]
     if kind == IDLE:
-        return rf[r, BCLOSED], rf[r, CCLOSED]
-    start, end = rf[r, START], rf[r, END]
+        return rf[r, BUSY_CLOSED_S], rf[r, COMPUTE_CLOSED_S]
+    start, end = rf[r, START_S], rf[r, END_S]
     if t_s > end or t_s < start:
         return -1.0, -1.0
     if kind == PREFILL:
         fraction = (t_s - start) / (end - start)
-        done = rf[r, CTOTAL] * _min(_max(fraction, 0.0), 1.0)
+        done = rf[r, COMPUTE_TOTAL_S] * _min(_max(fraction, 0.0), 1.0)
     else:
         size = ri[r, SIZE]
         done = compute_by_s(law, size, ri[r, CTX], size, t_s - start, ri[r, NSTEPS])
-    return rf[r, BCLOSED] + (t_s - start), rf[r, CCLOSED] + done
+    return rf[r, BUSY_CLOSED_S] + (t_s - start), rf[r, COMPUTE_CLOSED_S] + done
 
 
 @_jit
@@ -586,27 +593,28 @@ def _prefill_constants(cost) -> tuple[np.ndarray, int, int, int, int]:
     pp = np.zeros(N_PP)
     if isinstance(cost, FixedStepCost):
         step = cost.prefill_cost([1])
-        pp[P_FIXED_TIME], pp[P_FIXED_COMPUTE] = step.time_s, step.compute_s
+        pp[P_FIXED_TIME_S], pp[P_FIXED_COMPUTE_S] = step.time_s, step.compute_s
         return pp, PREFILL_FIXED, 1, 0, 0
     replica = cost.replica
     arch = replica.architecture
-    pp[P_PER_TOKEN], pp[P_PER_POSITION], pp[P_KV_WRITE] = cost._per_token_s, cost._per_position_s, cost._kv_write_s
+    pp[P_PER_TOKEN_S], pp[P_PER_POSITION_S] = cost._per_token_s, cost._per_position_s
+    pp[P_KV_WRITE_S_PER_TOKEN] = cost._kv_write_s
     if cost._dense_weights_s is not None:
         kind = PREFILL_DENSE
-        pp[P_DENSE_WEIGHTS] = cost._dense_weights_s
+        pp[P_DENSE_WEIGHTS_S] = cost._dense_weights_s
     else:
         kind = PREFILL_MOE
         per_layer_dense = arch.attention_params_per_layer + arch.router_params_per_layer + arch.norm_params_per_layer
-        pp[P_MOE_BASE] = arch.n_layers * per_layer_dense + arch.hidden_size + arch.output_projection_params
-        pp[P_MOE_EXPERT] = arch.expert_params
+        pp[P_MOE_BASE_PARAMS] = arch.n_layers * per_layer_dense + arch.hidden_size + arch.output_projection_params
+        pp[P_MOE_EXPERT_PARAMS] = arch.expert_params
         pp[P_MOE_MISS] = 1.0 - arch.n_active_experts / arch.n_experts
         pp[P_BYTES_PER_ELEMENT] = replica.model.weights.bytes_per_element
-        pp[P_BANDWIDTH] = (replica.n_gpus * replica.gpu.hbm_bandwidth_bytes_per_s
+        pp[P_HBM_BYTES_PER_S] = (replica.n_gpus * replica.gpu.hbm_bandwidth_bytes_per_s
                            * replica.efficiency.memory_bandwidth)
     if replica.n_gpus > 1:
-        pp[P_ACT_BYTES] = replica.activation_bytes_per_element
-        pp[P_LATENCY] = NVLINK_ALLREDUCE_LATENCY_S
-        pp[P_BUS_BANDWIDTH] = allreduce_bus_bandwidth_bytes_per_s(replica.gpu)
+        pp[P_ACTIVATION_BYTES] = replica.activation_bytes_per_element
+        pp[P_ALLREDUCE_LATENCY_S] = NVLINK_ALLREDUCE_LATENCY_S
+        pp[P_BUS_BYTES_PER_S] = allreduce_bus_bandwidth_bytes_per_s(replica.gpu)
     return pp, kind, replica.n_gpus, arch.hidden_size, arch.n_layers
 
 
@@ -619,8 +627,8 @@ class CompiledReplicas:
         max_batch = config.max_batch_size
         self.cfg = np.zeros(N_CFG, dtype=np.int64)
         self.pp, prefill_kind, n_gpus, hidden, layers = _prefill_constants(cost)
-        self.cfg[CFG_MAX_BATCH], self.cfg[CFG_KV_CAP] = max_batch, config.kv_capacity_tokens
-        self.cfg[CFG_MAX_PREFILL] = -1 if config.max_prefill_tokens is None else config.max_prefill_tokens
+        self.cfg[CFG_MAX_BATCH], self.cfg[CFG_KV_CAP_TOKENS] = max_batch, config.kv_capacity_tokens
+        self.cfg[CFG_MAX_PREFILL_TOKENS] = -1 if config.max_prefill_tokens is None else config.max_prefill_tokens
         self.cfg[CFG_ROUTER], self.cfg[CFG_PREFILL_KIND] = ROUTERS[router], prefill_kind
         self.cfg[CFG_N_GPUS], self.cfg[CFG_HIDDEN], self.cfg[CFG_LAYERS] = n_gpus, hidden, layers
         self.cfg[CFG_SCALER] = autoscaling
@@ -632,7 +640,7 @@ class CompiledReplicas:
         self.ri = np.zeros((n_replicas, N_RI), dtype=np.int64)
         self.ri[:, WHEAD] = self.ri[:, WTAIL] = -1
         self.rf = np.zeros((n_replicas, N_RF))
-        self.rf[:, NOW], self.rf[:, END] = start_s, np.inf
+        self.rf[:, NOW_S], self.rf[:, END_S] = start_s, np.inf
         self.pre = np.zeros((n_replicas, max_batch), dtype=np.int64)
         self.dec = np.zeros((n_replicas, max_batch, 3), dtype=np.int64)
         self.si = np.zeros((self._SLOTS, N_SI), dtype=np.int64)
@@ -641,7 +649,7 @@ class CompiledReplicas:
         self.sv = np.zeros(N_SV, dtype=np.int64)
         self.sv[SV_NFREE] = self._SLOTS
         self.svf = np.zeros(N_SVF)
-        self.svf[SVF_IN_FLIGHT_T] = start_s
+        self.svf[SVF_IN_FLIGHT_T_S] = start_s
         self.active = np.arange(n_replicas, dtype=np.int64)
         self.sv[SV_NACTIVE] = n_replicas
         self.oreq = np.zeros(n_replicas, dtype=np.int64)
@@ -715,12 +723,12 @@ class CompiledReplicas:
 
     def count_in_flight(self, t_s: float, in_flight: int) -> None:
         """ReplicaScaler.count_in_flight on the arrays (the same arithmetic)."""
-        self.svf[SVF_IN_FLIGHT] += in_flight * (t_s - self.svf[SVF_IN_FLIGHT_T])
-        self.svf[SVF_IN_FLIGHT_T] = t_s
+        self.svf[SVF_IN_FLIGHT_REQUEST_S] += in_flight * (t_s - self.svf[SVF_IN_FLIGHT_T_S])
+        self.svf[SVF_IN_FLIGHT_T_S] = t_s
 
     @property
     def in_flight_integral(self) -> float:
-        return float(self.svf[SVF_IN_FLIGHT])
+        return float(self.svf[SVF_IN_FLIGHT_REQUEST_S])
 
     def outstanding(self, r: int) -> list[tuple[int, float, int, int]]:
         """Replica r's requests not finished, as `ContinuousBatchingReplica.outstanding`: being prefilled,
@@ -728,7 +736,7 @@ class CompiledReplicas:
         ri, si, sf = self.ri[r], self.si, self.sf
 
         def request(slot: int) -> tuple[int, float, int, int]:
-            return int(si[slot, S_ID]), float(sf[slot, S_ARRIVAL]), int(si[slot, S_PROMPT]), int(si[slot, S_OUTPUT])
+            return int(si[slot, S_ID]), float(sf[slot, S_ARRIVAL_S]), int(si[slot, S_PROMPT]), int(si[slot, S_OUTPUT])
 
         prefilling = [request(s) for s in self.pre[r, :ri[SIZE]]] if ri[KIND] == PREFILL else []
         decoding = sorted((request(s) for s in self.dec[r, :ri[DLEN], D_SLOT]), key=lambda q: q[0])
@@ -747,7 +755,7 @@ def warm_up() -> None:
     replicas = CompiledReplicas(FixedStepCost(0.1, 0.01), SchedulerConfig(2, 100), 1, "round_robin", 0.0)
     replicas.run_ahead(10.0, 0.0, 0, 0, True, 1.0, np.array([0.5]), np.array([3], dtype=np.int64),
                        np.array([2], dtype=np.int64), np.zeros(1, dtype=bool))
-    replicas.busy_compute_s(replicas.rf[0, NOW])
+    replicas.busy_compute_s(replicas.rf[0, NOW_S])
 
 
 def needs_compiling() -> bool:

@@ -378,10 +378,9 @@ class Completions:
     def extend(self, ints: np.ndarray, floats: np.ndarray) -> None:
         """Completions as rows of the compiled replicas' buffers (columns as `batching_kernel.C_*`)."""
         cols = self.columns
-        for j, name in enumerate(("request_id", "replica", "prompt_tokens", "output_tokens")):
+        for j, name in enumerate(self.INTS):        # the kernel's C_* columns are in this order
             cols[name].frombytes(np.ascontiguousarray(ints[:, j], dtype=np.int64).tobytes())
-        for j, name in enumerate(("arrival_s", "admitted_s", "first_token_s", "finish_s", "busy_share_s",
-                                  "compute_share_s")):
+        for j, name in enumerate(self.FLOATS):
             cols[name].frombytes(np.ascontiguousarray(floats[:, j], dtype=np.float64).tobytes())
 
     def append(self, c: CompletedRequest, replica: int) -> None:
