@@ -34,6 +34,31 @@ UNATTRIBUTED = "unattributed"
 _PLAN_MIN_STRETCHES = 16
 _PLAN_MAX_STRETCHES = 2048
 
+# A log of load changes (`Meter._flush`) at least this long is replayed by the compiled loops of
+# sim/engine/meter_kernel.py (a call costs some microseconds to set up); a shorter one in Python. The log is replayed
+# at the latest when it reaches the second number, so that its memory stays small.
+_COMPILED_MIN_CHANGES = 64
+_MAX_PENDING_CHANGES = 16_384
+_MAX_PENDING_ITEMS = 3 * _MAX_PENDING_CHANGES   # three items a change
+# New meters log their changes (`Meter.defer_changes`); False makes every meter integrate each change as it comes
+# (the same numbers: tests and benchmarks compare the two).
+DEFER_CHANGES = True
+
+
+_KERNEL: list = []   # meter_kernel once imported (or None without numba): `_meter_kernel`
+
+
+def _meter_kernel():
+    """sim/engine/meter_kernel.py, imported on first use (numba takes a moment to import; a run that never logs a
+    long stretch of changes does without it), or None where numba is missing."""
+    if not _KERNEL:
+        try:
+            from sim.engine import meter_kernel
+        except ImportError:
+            meter_kernel = None
+        _KERNEL.append(meter_kernel)
+    return _KERNEL[0]
+
 
 @dataclass(frozen=True)
 class EnergySignal:
@@ -135,21 +160,34 @@ class Load:
     A constant draw is held as a float (`power_w`), a periodic one as its profile (`periodic`).
     """
 
-    __slots__ = ("meter", "channel_index", "owner", "power_w", "periodic")
+    __slots__ = ("meter", "channel_index", "owner", "power_w", "periodic", "index")
 
-    def __init__(self, meter: "Meter", channel_index: int, owner: str):
+    def __init__(self, meter: "Meter", channel_index: int, owner: str, index: int):
         self.meter = meter
         self.channel_index = channel_index
         self.owner = owner
-        self.power_w = 0.0
+        self.power_w = 0.0   # (while the meter holds a log of changes, the power before them: see `profile`)
         self.periodic: PeriodicPower | None = None
+        self.index = index   # in the meter's list of loads
 
     @property
     def profile(self) -> ConstantPower | PeriodicPower:
+        self.meter.flush()
         return self.periodic if self.periodic is not None else ConstantPower(self.power_w)
 
     def set_power_w(self, now_s: float, power_w: float) -> None:
-        self.meter.set_constant(self, now_s, power_w)
+        meter = self.meter
+        # The common change, logged (`Meter.flush`): no bin edge nor scheduled step is crossed, so integrating up
+        # to now_s is only moving the meter's clock, and no periodic load needs integrating per stretch (where
+        # one does, or logging is off, _log_before_s is -inf).
+        if meter.now_s <= now_s < meter._log_before_s:
+            meter.now_s = now_s
+            pending = meter._pending
+            pending += (now_s, self.index, power_w)
+            if len(pending) >= _MAX_PENDING_ITEMS:
+                meter.flush()
+            return
+        meter.set_constant(self, now_s, power_w)
 
     def set_profile(self, now_s: float, profile: ConstantPower | PeriodicPower) -> None:
         if isinstance(profile, ConstantPower):
@@ -210,6 +248,12 @@ class Meter:
       `advance` crosses their steps, like bin edges: an hourly step costs no SimPy event. Before a long crossing
       (hours without events), a facility model that can (`draws`: the cooling plant) is evaluated for all its
       stretches in one call (`_plan_draws`), with the same numbers as one call per stretch.
+    * A constant load's change or a signal's change that crosses no edge (a bin end, a scheduled step) is only
+      logged: an append, about 0.3 us instead of 2-5 us of integrating and settling. The log is replayed, in order
+      and with the same arithmetic, as soon as anything else reads or changes the meter (`flush`): a long log by
+      the compiled loops of sim/engine/meter_kernel.py, a short one in Python. So a run whose every SimPy event
+      changes a load keeps up with SimPy; the numbers are those of one change at a time, bit for bit
+      (tests/test_meter_kernel.py; `defer_changes = False` turns the log off).
     """
 
     # Running sums of constant powers are refreshed from scratch this often, so that millions of
@@ -241,6 +285,11 @@ class Meter:
         self.ambient_c = float(ambient_c)
         self.wet_bulb_c = math.nan
         self._loads: list[Load] = []
+        # Changes logged but not yet integrated, flat: (instant [s], load index, constant power [W]) or (instant [s],
+        # -1 - signal index, rate) each. Every method that reads or changes the meter otherwise replays them first
+        # (`flush`).
+        self._pending: list = []
+        self._defer_changes = DEFER_CHANGES
         self._periodic: list[Load] = []
         self._switching = False   # whether a periodic load's profile is a `SwitchPower` (`_take_switches`)
         self._channel_const_w = [0.0] * len(IT_CHANNELS)
@@ -298,13 +347,32 @@ class Meter:
         self._sched_next_s = [math.inf] * n_signals
         self._sig_next_s = math.inf
         self._next_edge_s = self._bin_end_s   # the earliest of the open bin's end, the next weather and signal steps
+        # changes before this instant are logged (`flush`): _next_edge_s while logging is on and no load is periodic
+        self._log_before_s = self._next_edge_s
+
+    @property
+    def defer_changes(self) -> bool:
+        """Whether constant-load and signal changes that cross no edge are logged and replayed in bulk (`flush`):
+        the same numbers, bit for bit, faster. On unless turned off (tests compare both ways)."""
+        return self._defer_changes
+
+    @defer_changes.setter
+    def defer_changes(self, on: bool) -> None:
+        self.flush()
+        self._defer_changes = bool(on)
+        self._set_log_before()
+
+    def _set_log_before(self) -> None:
+        """Keep _log_before_s in step with _next_edge_s, the periodic loads and `defer_changes`."""
+        self._log_before_s = self._next_edge_s if self._defer_changes and not self._periodic else -math.inf
 
     # ----------------------------------------------------------------- loads
     def load(self, channel: str, owner: str) -> Load:
         """Register a draw on IT channel `channel` ('gpu', 'host', 'network', 'storage') for `owner`."""
         if channel not in _CHANNEL_INDEX:
             raise ValueError(f"unknown IT channel {channel!r}; expected one of {IT_CHANNELS}")
-        load = Load(self, _CHANNEL_INDEX[channel], owner)
+        self.flush()
+        load = Load(self, _CHANNEL_INDEX[channel], owner, len(self._loads))
         self._loads.append(load)
         if owner not in self._owners:
             totals = OwnerTotals(signal_keys=self._signal_keys)
@@ -314,6 +382,8 @@ class Meter:
 
     def set_constant(self, load: Load, now_s: float, power_w: float) -> None:
         """Integrate up to `now_s`, then give `load` the constant draw `power_w` [W] (the common change)."""
+        if self._pending:
+            self.flush()
         if now_s != self.now_s:
             self.advance(now_s)
         if load.periodic is None and power_w == load.power_w:
@@ -323,8 +393,178 @@ class Meter:
         self._settle(owner, self.now_s)
         self._set_constant(load, owner, power_w)
 
+    # ------------------------------------------------------------ the log of changes
+    def flush(self) -> None:
+        """Replay the logged load changes (`Load.set_power_w`) in order: the meter is then exactly as if each had
+        been made when it came. A long log goes to the compiled loops of sim/engine/meter_kernel.py (what they buy:
+        about 0.1 us a change instead of 5), a short one, or one they cannot take, through `_apply_constant`."""
+        pending = self._pending
+        if not pending:
+            return
+        self._pending = []
+        done = self._flush_compiled(pending) if len(pending) >= 3 * _COMPILED_MIN_CHANGES else 0
+        for i in range(3 * done, len(pending), 3):
+            self._apply_logged(pending[i], pending[i + 1], pending[i + 2])
+
+    def _apply_logged(self, t_s: float, code: int, value: float) -> None:
+        """One logged change at t_s (the clock is at t_s or past it, with no edge crossed since): load `code` set
+        to the constant draw `value` [W], as `set_constant` does, or (code < 0) energy signal -1 - code set to the
+        rate `value`, as `set_signal` does."""
+        if code >= 0:
+            self._apply_constant(self._loads[code], t_s, value)
+            return
+        i = -1 - code
+        cw = self._channel_const_w
+        if self._periodic or cw[0] + cw[1] + cw[2] + cw[3] <= 0.0:   # `_cut_for_signals`, inlined
+            self._integrate(t_s)
+        self._integrate_signal(i, t_s)
+        self._values[i] = float(value)
+
+    def _apply_constant(self, load: Load, t_s: float, power_w: float) -> None:
+        """`set_constant` of a logged change at t_s: the clock is at t_s or past it, with no edge crossed since."""
+        if load.periodic is None and power_w == load.power_w:
+            return
+        self._integrate(t_s)
+        owner = self._owners[load.owner]
+        self._settle(owner, t_s)
+        self._set_constant(load, owner, power_w)
+
+    def _flush_compiled(self, pending: list) -> int:
+        """Replay the log with meter_kernel, chunk by chunk (a chunk ends where the sums are refreshed); returns how
+        many changes it replayed: all, or fewer where it met what only the Python meter does (overhead with no IT
+        load; a facility model without `draw_table`; numba missing)."""
+        kernel = _meter_kernel()
+        if kernel is None or getattr(self.facility, "draw_table", None) is None:
+            return 0
+        log = np.array(pending, dtype=float).reshape(-1, 3)
+        log_t_s = np.ascontiguousarray(log[:, 0])
+        log_w = np.ascontiguousarray(log[:, 2])
+        log_load = log[:, 1].astype(np.int64)   # a load's index, or -1 - a signal's
+        is_load = log_load >= 0
+        used, compact = np.unique(log_load[is_load], return_inverse=True)
+        log_load[is_load] = compact.reshape(-1)   # the kernel's loads: those in the log
+        loads = [self._loads[i] for i in used.tolist()]
+        owner_names = list(dict.fromkeys(load.owner for load in loads))
+        owner_index = {name: i for i, name in enumerate(owner_names)}
+        load_channel = np.array([load.channel_index for load in loads], dtype=np.int64)
+        load_owner = np.array([owner_index[load.owner] for load in loads], dtype=np.int64)
+        n, start = log_w.size, 0
+        while start < n:
+            done, stopped = self._replay_chunk(kernel, log_t_s[start:], log_load[start:], log_w[start:], loads,
+                                               load_channel, load_owner, owner_names)
+            start += done
+            if stopped:   # a stretch with no IT load: that change in Python, then on
+                if done < 0:
+                    return start - done
+                i = 3 * start
+                self._apply_logged(pending[i], pending[i + 1], pending[i + 2])
+                start += 1
+        return start
+
+    def _replay_chunk(self, kernel, log_t_s, log_load, log_w, loads, load_channel, load_owner,
+                      owner_names) -> tuple[int, bool]:
+        """One chunk of `_flush_compiled`: pack the state the changes touch, replay, unpack. Returns the entries
+        replayed and whether the kernel stopped before a stretch with no IT load (the next entry is for
+        `_apply_constant`); (-entries, True) where it cannot take any: all of them are."""
+        load_w = np.array([load.power_w for load in loads], dtype=float)
+        channel_w = np.array(self._channel_const_w, dtype=float)
+        heat_w = np.empty(log_w.size + 1)
+        budget = max(self._REFRESH_EVERY - self._changes_since_refresh, 1)
+        consumed, changes = kernel.heats(load_w.copy(), load_channel, channel_w.copy(), log_load, log_w,
+                                         np.int64(budget), heat_w)
+        heat_w = heat_w[:changes + 1]
+        n_parts = len(self._part_names)
+        table = None
+        if not self._rates_valid or len(self._parts_w) == n_parts:
+            # the kernel takes no draw at a heat <= 0 (it stops there): any positive heat stands in
+            table = self.facility.draw_table(np.where(heat_w > 0.0, heat_w, 1.0), self.weather)
+        if table is None or table[4].shape != (heat_w.size, n_parts):
+            return -log_w.size, True
+        cooling_w, loss_w, misc_w, water_l_per_s, parts_w_table = table
+        owners = [self._owners[name] for name in owner_names]
+        n_owners, n_signals = len(owners), len(self._values)
+        signal_keys = self._signal_keys
+        owner_w = np.array([o.const_w for o in owners], dtype=float).reshape(n_owners, len(IT_CHANNELS))
+        owner_drawing = np.array([o.drawing for o in owners], dtype=np.int64)
+        owner_settled_s = np.array([o.settled_s for o in owners], dtype=float)
+        owner_snapshot = np.array([o.snapshot for o in owners], dtype=float).reshape(n_owners, 2 + n_signals)
+        owner_channel_j = np.array([o.totals.channel_energy_j for o in owners], dtype=float).reshape(
+            n_owners, len(IT_CHANNELS))
+        owner_facility_j = np.array([o.totals.facility_energy_j for o in owners], dtype=float)
+        owner_water_l = np.array([o.totals.water_l for o in owners], dtype=float)
+        owner_signal = np.array([[o.totals.signal_energy_integral.get(key, 0.0) for key in signal_keys]
+                                 for o in owners], dtype=float).reshape(n_owners, n_signals)
+        owner_signal_set = np.zeros(n_owners, dtype=np.bool_)
+        state = np.array([
+            self._since_s, self._facility_j, self._fac_per_it_s, self._water_per_it_s, self._it_w, self._cooling_w,
+            self._loss_w, self._misc_w, self._water_l_per_s, self._facility_w, self._fac_per_it, self._water_per_it,
+            self.ambient_c, self.wet_bulb_c, self._bin_cooling_j, self._bin_loss_j, self._bin_misc_j,
+            self._bin_water_l, self._bin_ambient, self._bin_wet_bulb], dtype=float)
+        istate = np.array([int(self._rates_valid), self._changes_since_refresh], dtype=np.int64)
+        parts_w = np.array(self._parts_w if self._rates_valid else [0.0] * n_parts, dtype=float).reshape(n_parts)
+        bin_channel_j = np.array(self._bin_channel_j, dtype=float)
+        bin_parts_j = np.array(self._bin_parts_j, dtype=float).reshape(n_parts)
+        sig_per_it = np.array(self._sig_per_it, dtype=float)
+        sig_fac_per_it_s = np.array(self._sig_fac_per_it_s, dtype=float)
+        values = np.array(self._values, dtype=float)
+        sig_at_s = np.array(self._sig_at_s, dtype=float)
+        sig_facility_j = np.array(self._sig_facility_j, dtype=float)
+        bin_signal_energy = np.array(self._bin_signal_energy, dtype=float)
+        bin_signal_time = np.array(self._bin_signal_time, dtype=float)
+        replayed = kernel.replay(
+                      np.int64(consumed), log_t_s, log_load, log_w, load_w, load_channel, load_owner, channel_w,
+                      bin_channel_j, parts_w, bin_parts_j, state, istate, owner_w, owner_drawing, owner_settled_s,
+                      owner_snapshot, owner_channel_j, owner_facility_j, owner_water_l, owner_signal,
+                      owner_signal_set, sig_per_it, sig_fac_per_it_s, values, sig_at_s, sig_facility_j,
+                      bin_signal_energy, bin_signal_time,
+                      np.ascontiguousarray(cooling_w, dtype=float), np.ascontiguousarray(loss_w, dtype=float),
+                      np.ascontiguousarray(misc_w, dtype=float), np.ascontiguousarray(water_l_per_s, dtype=float),
+                      np.ascontiguousarray(parts_w_table, dtype=float), np.empty(2 + n_signals))
+        # unpack: the meter as `_apply_constant` would have left it
+        (self._since_s, self._facility_j, self._fac_per_it_s, self._water_per_it_s, it_w, facility_cooling_w,
+         facility_loss_w, facility_misc_w, facility_water_l_per_s, facility_w, fac_per_it, water_per_it, _, _,
+         self._bin_cooling_j, self._bin_loss_j, self._bin_misc_j, self._bin_water_l, self._bin_ambient,
+         self._bin_wet_bulb) = state.tolist()
+        self._rates_valid = bool(istate[0])
+        if self._rates_valid:
+            self._it_w, self._cooling_w, self._loss_w, self._misc_w = (it_w, facility_cooling_w, facility_loss_w,
+                                                                       facility_misc_w)
+            self._water_l_per_s, self._facility_w = facility_water_l_per_s, facility_w
+            self._fac_per_it, self._water_per_it = fac_per_it, water_per_it
+            self._parts_w = tuple(parts_w.tolist())
+        self._changes_since_refresh = int(istate[1])
+        self._sig_per_it, self._sig_fac_per_it_s, self._values = (sig_per_it.tolist(), sig_fac_per_it_s.tolist(),
+                                                                  values.tolist())
+        self._sig_at_s, self._sig_facility_j = sig_at_s.tolist(), sig_facility_j.tolist()
+        self._bin_signal_energy, self._bin_signal_time = bin_signal_energy.tolist(), bin_signal_time.tolist()
+        self._channel_const_w = channel_w.tolist()
+        self._bin_channel_j = bin_channel_j.tolist()
+        self._bin_parts_j = bin_parts_j.tolist()
+        for load, power_w in zip(loads, load_w.tolist()):
+            load.power_w = power_w
+        active = self._active_owners
+        for i, (name, owner) in enumerate(zip(owner_names, owners)):
+            owner.const_w = owner_w[i].tolist()
+            owner.drawing = int(owner_drawing[i])
+            owner.settled_s = float(owner_settled_s[i])
+            owner.snapshot = owner_snapshot[i].tolist()
+            totals = owner.totals
+            totals.channel_energy_j[:] = owner_channel_j[i].tolist()
+            totals.facility_energy_j = float(owner_facility_j[i])
+            totals.water_l = float(owner_water_l[i])
+            if owner_signal_set[i]:
+                totals.signal_energy_integral.update(zip(signal_keys, owner_signal[i].tolist()))
+            if owner.drawing:
+                active.setdefault(name, None)
+            else:
+                active.pop(name, None)
+        if self._changes_since_refresh >= self._REFRESH_EVERY:
+            self._refresh_sums()
+        return int(replayed), replayed < consumed
+
     def set_constants(self, now_s: float, changes: Iterable[tuple[Load, float]]) -> None:
         """Several constant draws at one instant: one integration, and each owner settled once."""
+        self.flush()
         self.advance(now_s)
         self._integrate(self.now_s)
         settled = set()
@@ -343,6 +583,7 @@ class Meter:
         if load.periodic is not None:
             self._periodic.remove(load)
             load.periodic = None
+            self._set_log_before()
         else:
             self._channel_const_w[c] -= load.power_w
             owner.const_w[c] -= load.power_w
@@ -356,6 +597,7 @@ class Meter:
         if isinstance(profile, ConstantPower):
             self.set_constant(load, now_s, profile.power_w)
             return
+        self.flush()
         self.advance(now_s)
         self._integrate(self.now_s)
         owner = self._owners[load.owner]
@@ -366,6 +608,7 @@ class Meter:
         """Several loads' profiles at one instant, with the totals of one `change` per load (bit for bit: the
         later settlements of an owner at the same instant would add zeros) for one integration and one
         settlement per owner: a training job's restart changes three or four loads of one owner at once."""
+        self.flush()
         if now_s != self.now_s:
             self.advance(now_s)
         settled: set[str] = set()
@@ -395,6 +638,7 @@ class Meter:
             load.power_w = 0.0
         load.periodic = profile
         self._periodic.append(load)
+        self._set_log_before()
         if isinstance(profile, SwitchPower):
             self._switching = True
         self._after_change(load, owner, was_drawing, True)
@@ -431,11 +675,20 @@ class Meter:
         The common case costs O(1): only this signal's amount since its last change is booked (against the
         running facility total); the stretch of loads is cut only when `_cut_for_signals` says it must be.
         """
-        if now_s != self.now_s:
-            self.advance(now_s)
         i = self._signal_index.get(key)
         if i is None:
             raise KeyError(f"unknown energy signal {key!r}")
+        if self.now_s <= now_s < self._log_before_s:
+            self.now_s = now_s   # logged, as a load's change is (`Load.set_power_w`)
+            pending = self._pending
+            pending += (now_s, -1 - i, value)
+            if len(pending) >= _MAX_PENDING_ITEMS:
+                self.flush()
+            return
+        if self._pending:
+            self.flush()
+        if now_s != self.now_s:
+            self.advance(now_s)
         cw = self._channel_const_w
         if self._periodic or cw[0] + cw[1] + cw[2] + cw[3] <= 0.0:   # `_cut_for_signals`, inlined
             self._integrate(self.now_s)
@@ -446,6 +699,7 @@ class Meter:
         """The earliest of the open bin's end and the next weather and signal steps (written out in `_close_bin` and
         `_apply_scheduled_weather`, which run at every edge)."""
         self._next_edge_s = min(self._bin_end_s, self._wx_next_s, self._sig_next_s)
+        self._set_log_before()
 
     def schedule_signal(self, key: str, now_s: float, starts_s: list[float], values: list[float]) -> None:
         """From `now_s` on, energy signal `key` takes `values[i]` from `starts_s[i]` [s, ascending] to the next
@@ -456,6 +710,7 @@ class Meter:
         i = self._signal_index.get(key)
         if i is None:
             raise KeyError(f"unknown energy signal {key!r}")
+        self.flush()
         self.advance(now_s)
         index = bisect_right(starts_s, self.now_s)
         if index > 0:
@@ -488,6 +743,7 @@ class Meter:
     @property
     def signal_values(self) -> dict[str, float]:
         """Each energy signal's current rate, by key."""
+        self.flush()
         return dict(zip(self._signal_keys, self._values))
 
     def set_intensity(self, now_s: float, intensity_g_per_kwh: float) -> None:
@@ -495,10 +751,12 @@ class Meter:
 
     @property
     def intensity_g_per_kwh(self) -> float:
+        self.flush()
         return self._values[self._signal_index[CARBON.key]]
 
     def set_weather(self, now_s: float, weather: object, ambient_c: float, wet_bulb_c: float = math.nan) -> None:
         """Integrate up to `now_s`, then hand the facility model its new weather (outdoor dry and wet bulb [C])."""
+        self.flush()
         self.advance(now_s)
         self._integrate(self.now_s)
         self._take_weather(weather, ambient_c, wet_bulb_c)
@@ -519,6 +777,7 @@ class Meter:
         `wet_bulb_c[i]` [C]. The step in force at `now_s` (the last one starting by then) is applied now; later
         ones as the meter's time crosses their starts. A new schedule replaces what is left of the previous one.
         """
+        self.flush()
         self.advance(now_s)
         index = bisect_right(starts_s, self.now_s)
         if index > 0:
@@ -550,11 +809,13 @@ class Meter:
         self._wx_next_s = starts_s[index] if index < len(starts_s) else math.inf
         next_edge_s = self._bin_end_s if self._bin_end_s < self._wx_next_s else self._wx_next_s
         self._next_edge_s = next_edge_s if next_edge_s < self._sig_next_s else self._sig_next_s
+        self._set_log_before()
 
     # ------------------------------------------------------------ integration
     @property
     def it_power_w(self) -> float:
         """IT heat load [W] seen by the facility: constant draws plus the period mean of periodic ones."""
+        self.flush()
         return math.fsum(self._channel_const_w) + math.fsum(l.periodic.mean_power_w for l in self._periodic)
 
     def facility_draw(self, it_power_w: float | None = None) -> FacilityDraw:
@@ -563,6 +824,7 @@ class Meter:
         Cached while neither the heat load nor the weather changes, so a stretch of constant loads
         evaluates the facility model once however many output intervals it spans.
         """
+        self.flush()
         heat_w = max(self.it_power_w if it_power_w is None else it_power_w, 0.0)
         if self._draw is None or self._draw_heat_w != heat_w:
             self._draw = self.facility.draw(heat_w, self.weather)
@@ -571,6 +833,8 @@ class Meter:
 
     def advance(self, t_s: float) -> None:
         """Move to `t_s`, integrating and closing every bin that ends by then (the rest is integrated lazily)."""
+        if self._pending:
+            self.flush()
         if t_s <= self.now_s:
             if t_s < self.now_s - 1e-9 * max(1.0, abs(self.now_s)):
                 raise ValueError(f"meter cannot go back in time: {t_s} < {self.now_s}")
@@ -914,11 +1178,13 @@ class Meter:
         self._bin_start_s = end_s
         self._bin_end_s = (self._bin_index + 1) * self.bin_s
         self._next_edge_s = min(self._bin_end_s, self._wx_next_s, self._sig_next_s)
+        self._set_log_before()
         self._reset_bin()
         self.on_bin(record)
 
     def finish(self, t_s: float) -> None:
         """Integrate up to the end of the run and emit the last (possibly partial) bin."""
+        self.flush()
         self.advance(t_s)
         if self.now_s > self._bin_start_s:
             self._close_bin(self.now_s)
@@ -927,12 +1193,14 @@ class Meter:
     # --------------------------------------------------------------- reports
     def owner_totals(self) -> dict[str, OwnerTotals]:
         """Totals per owner up to the meter's current instant."""
+        self.flush()
         for owner in self._active_owners:
             self._settle(self._owners[owner], self.now_s)
         return dict(self._totals)
 
     def owner_total(self, owner: str) -> OwnerTotals | None:
         """One owner's totals up to the meter's current instant (None for an owner never registered)."""
+        self.flush()
         state = self._owners.get(owner)
         if state is not None and owner in self._active_owners:
             self._settle(state, self.now_s)

@@ -124,6 +124,17 @@ class PlantFacility:
             return [tuple(self.draw(it_w, step)) for it_w, step in zip(it_power_w, steps)]
         return list(zip(*(c.tolist() for c in columns), zip(*(p.tolist() for p in parts))))
 
+    def draw_table(self, it_power_w: np.ndarray, terms: tuple[float, ...] | None) -> tuple[np.ndarray, ...] | None:
+        """`draws` at many IT heat loads [W] in one weather step, as arrays (cooling, power loss, misc [W], water
+        [L/s], parts [W, a column per part]): the meter's compiled replay of a log of load changes asks for them
+        (sim/engine/meter_kernel.py). None without weather (the meter then replays in Python, which says why)."""
+        if terms is None:
+            return None
+        rows = self.draws(it_power_w.tolist(), [terms] * it_power_w.size)
+        cooling_w, loss_w, misc_w, water_l_per_s, parts_w = zip(*rows)
+        return (np.array(cooling_w, dtype=float), np.array(loss_w, dtype=float), np.array(misc_w, dtype=float),
+                np.array(water_l_per_s, dtype=float), np.array(parts_w, dtype=float).reshape(len(rows), -1))
+
     def describe(self) -> dict:
         spec = self.spec
         return {

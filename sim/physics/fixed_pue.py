@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from sim.engine.meter import FacilityDraw
 from sim.units import J_PER_KWH
 
@@ -39,3 +41,13 @@ class FixedPue:
         cooling_w = overhead_w * self.cooling_share
         water_l_per_s = it_power_w * self.wue_l_per_kwh / J_PER_KWH
         return FacilityDraw(cooling_w=cooling_w, power_loss_w=overhead_w - cooling_w, water_l_per_s=water_l_per_s)
+
+    def draw_table(self, it_power_w: np.ndarray, weather: object | None = None) -> tuple[np.ndarray, ...]:
+        """`draw` at many IT heat loads [W] at once, as arrays (cooling, power loss, misc [W], water [L/s], parts
+        [W, one column per part: none]): the same operations elementwise, so equal to `draw` bit for bit. The
+        meter's compiled replay of a log of load changes asks for them (sim/engine/meter_kernel.py)."""
+        overhead_w = it_power_w * (self.pue - 1.0)
+        cooling_w = overhead_w * self.cooling_share
+        water_l_per_s = it_power_w * self.wue_l_per_kwh / J_PER_KWH
+        return (cooling_w, overhead_w - cooling_w, np.zeros_like(it_power_w), water_l_per_s,
+                np.zeros((it_power_w.size, 0)))
