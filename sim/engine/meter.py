@@ -199,9 +199,10 @@ class Load:
 class _Owner:
     """One owner's constant draws and the accumulators it last collected at (see `Meter._integrate`)."""
 
-    __slots__ = ("totals", "const_w", "drawing", "settled_s", "snapshot")
+    __slots__ = ("totals", "const_w", "drawing", "settled_s", "snapshot", "loads")
 
     def __init__(self, totals: OwnerTotals, settled_s: float, snapshot: list[float]):
+        self.loads: list[Load] = []               # its loads (`Meter._refresh_sums` visits those of drawing owners)
         self.totals = totals
         self.const_w = [0.0] * len(IT_CHANNELS)   # constant draws by channel [W]
         self.drawing = 0                          # its loads that draw power (constant != 0, or periodic)
@@ -378,6 +379,7 @@ class Meter:
             totals = OwnerTotals(signal_keys=self._signal_keys)
             self._totals[owner] = totals
             self._owners[owner] = _Owner(totals, self.now_s, self._accumulators(self.now_s))
+        self._owners[owner].loads.append(load)
         return load
 
     def set_constant(self, load: Load, now_s: float, power_w: float) -> None:
@@ -563,14 +565,25 @@ class Meter:
         return int(replayed), replayed < consumed
 
     def set_constants(self, now_s: float, changes: Iterable[tuple[Load, float]]) -> None:
-        """Several constant draws at one instant: one integration, and each owner settled once."""
+        """Several constant draws at one instant: one integration, and each owner settled once. Logged like one
+        change at a time (`Load.set_power_w`) when it crosses no edge: the same numbers, since the later
+        settlements of an owner at the same instant add zeros (as in `change_many`)."""
+        if self.now_s <= now_s < self._log_before_s:
+            self.now_s = now_s
+            pending = self._pending
+            for load, power_w in changes:
+                pending += (now_s, load.index, power_w)
+            if len(pending) >= _MAX_PENDING_ITEMS:
+                self.flush()
+            return
         self.flush()
         self.advance(now_s)
-        self._integrate(self.now_s)
         settled = set()
         for load, power_w in changes:
             if load.periodic is None and power_w == load.power_w:
-                continue
+                continue   # nothing changes: nothing to integrate or settle (as in `set_constant`)
+            if not settled:
+                self._integrate(self.now_s)
             owner = self._owners[load.owner]
             if load.owner not in settled:
                 self._settle(owner, self.now_s)
@@ -650,21 +663,27 @@ class Meter:
                 self._active_owners[load.owner] = None
             else:
                 self._active_owners.pop(load.owner, None)
+                # every load of it draws 0 W: its sums are 0, not what +/- updates left of them
+                owner.const_w = [0.0] * len(IT_CHANNELS)
         self._rates_valid = False
         self._changes_since_refresh += 1
         if self._changes_since_refresh >= self._REFRESH_EVERY:
             self._refresh_sums()
 
     def _refresh_sums(self) -> None:
+        """The running sums of constant draws, summed afresh (exactly rounded). Only owners that draw power have
+        loads that draw (the others' sums were set to 0 when their last load stopped: `_after_change`), so only
+        theirs are visited: a run of many short jobs keeps thousands of finished owners."""
         channel = [[] for _ in IT_CHANNELS]
-        owners: dict[str, list[list[float]]] = {o: [[] for _ in IT_CHANNELS] for o in self._owners}
-        for load in self._loads:
-            if load.periodic is None:
-                channel[load.channel_index].append(load.power_w)
-                owners[load.owner][load.channel_index].append(load.power_w)
+        for name in self._active_owners:
+            owner = self._owners[name]
+            per = [[] for _ in IT_CHANNELS]
+            for load in owner.loads:
+                if load.periodic is None:
+                    channel[load.channel_index].append(load.power_w)
+                    per[load.channel_index].append(load.power_w)
+            owner.const_w = [math.fsum(v) for v in per]
         self._channel_const_w = [math.fsum(v) for v in channel]
-        for name, per in owners.items():
-            self._owners[name].const_w = [math.fsum(v) for v in per]
         self._changes_since_refresh = 0
         self._rates_valid = False
 

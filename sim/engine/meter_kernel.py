@@ -195,6 +195,9 @@ def replay(n, log_t_s, log_load, log_w, load_w, load_channel, load_owner, channe
         now_drawing = power_w != 0.0
         if was_drawing != now_drawing:
             owner_drawing[owner] += 1 if now_drawing else -1
+            if owner_drawing[owner] == 0:   # Meter._after_change: its sums are exactly 0
+                for i in range(4):
+                    owner_w[owner, i] = 0.0
         istate[RATES_VALID] = 0
         istate[CHANGES_SINCE_REFRESH] += 1
         k += 1
