@@ -229,12 +229,12 @@ class Cluster:
         now = self.env.now
         running = list(self.running.values())
         power = self.policies.power
-        view = self.power_view()
+        view = self._power_view_if_read()
         chosen = self.policies.scheduling.select(now, list(self.waiting), self.free_nodes, running,
                                                  lambda t: power.admits(t, view))
         granted = False
         for ticket in chosen:
-            if ticket.nodes > self.free_nodes or not power.admits(ticket, self.power_view()):
+            if ticket.nodes > self.free_nodes or not power.admits(ticket, self._power_view_if_read()):
                 continue
             self._grant(ticket)
             granted = True
@@ -346,8 +346,12 @@ class Cluster:
         return PowerView(other_it_w=other_w, running=capped, gpu_tdp_w=node.gpu.tdp_w,
                          gpu_idle_w=node.gpu.idle_w, node_idle_w=node.idle_power_w)
 
+    def _power_view_if_read(self):
+        """The power view for the power policy, or None for a policy that does not read it (`reads_view`)."""
+        return self.power_view() if getattr(self.policies.power, "reads_view", True) else None
+
     def _apply_power(self) -> None:
-        cap_w = self.policies.power.cap_w(self.power_view())
+        cap_w = self.policies.power.cap_w(self._power_view_if_read())
         if cap_w == self.gpu_cap_w:
             return
         self.gpu_cap_w = cap_w

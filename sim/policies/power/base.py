@@ -43,6 +43,10 @@ class PowerPolicy(Protocol):
     """`name` is the TOML name (policies.power)."""
 
     name: ClassVar[str]
+    # Whether cap_w and admits look at the view. False: the cluster hands them None instead of building one at
+    # every start and end of a job (a view lists every running job: with hundreds running and a job ending every
+    # few seconds, building it was most of a batch trace's run time). A policy without the attribute gets a view.
+    reads_view: ClassVar[bool]
 
     def cap_w(self, view: PowerView) -> float | None:
         """The GPU power cap to apply now [W], or None for none."""

@@ -21,6 +21,7 @@ _BISECTIONS = 16
 
 class PowerBudget:
     name: ClassVar[str] = "power_budget"
+    reads_view: ClassVar[bool] = True
 
     def __init__(self, budget_w: float):
         if budget_w <= 0:

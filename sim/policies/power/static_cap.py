@@ -13,14 +13,15 @@ from sim.policies.power.base import PowerView
 
 class StaticCap:
     name: ClassVar[str] = "static_cap"
+    reads_view: ClassVar[bool] = False
 
     def __init__(self, gpu_cap_w: float):
         if gpu_cap_w <= 0:
             raise ValueError(f"a GPU power cap must be positive, got {gpu_cap_w}")
         self.gpu_cap_w = gpu_cap_w
 
-    def cap_w(self, view: PowerView) -> float | None:
+    def cap_w(self, view: PowerView | None) -> float | None:
         return self.gpu_cap_w
 
-    def admits(self, ticket: Ticket, view: PowerView) -> bool:
+    def admits(self, ticket: Ticket, view: PowerView | None) -> bool:
         return True

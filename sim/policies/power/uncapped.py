@@ -10,9 +10,10 @@ from sim.policies.power.base import PowerView
 
 class Uncapped:
     name: ClassVar[str] = "uncapped"
+    reads_view: ClassVar[bool] = False
 
-    def cap_w(self, view: PowerView) -> float | None:
+    def cap_w(self, view: PowerView | None) -> float | None:
         return None
 
-    def admits(self, ticket: Ticket, view: PowerView) -> bool:
+    def admits(self, ticket: Ticket, view: PowerView | None) -> bool:
         return True
