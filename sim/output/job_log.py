@@ -32,7 +32,8 @@ class JobLog:
         done = [job for job in self._waiting
                 if job.state.finished_at_s is not None and job.state.finished_at_s <= end_s]
         if done:
-            self._waiting = [job for job in self._waiting if job not in done]
+            written = {id(job) for job in done}   # (a list's `in` compares jobs field by field: quadratic)
+            self._waiting = [job for job in self._waiting if id(job) not in written]
             self._add(self._table(done, end_s))
         return {}
 
