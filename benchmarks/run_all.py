@@ -16,8 +16,10 @@ first).
 
 Benchmarks and their targets (issue 11):
   engine     simulated events per wall second / SimPy's raw timeout loop in the same run (>= 0.5): SimPy events
-             of the meter loops and whole runs, and a request-level service's own events (arrivals and replica
-             changes, which its run-ahead handles in time order without SimPy)
+             of the meter loops (its load and signal changes logged and replayed in bulk, the meter's compiled
+             replay loaded before the clock) and of whole runs (the year, a batch queue), and a request-level
+             service's own events (arrivals and replica changes, which its run-ahead handles in time order
+             without SimPy)
   year       scenarios/year-10k.toml: simulated seconds per wall second (>= 1e7)
   scale      the year against its first month (<= 12.2x: linear) and 1,000 against 100,000 GPUs (<= 1.2x)
   memory     request-level inference at 10x the requests (<= 1.3x peak RSS); year against month (<= 1.2x)
@@ -74,11 +76,9 @@ def _run_scenario(case: dict) -> dict:
     import pandas  # noqa: F401  (imported lazily by some paths: 0.3 s that would land in whichever case needs it)
     import pyarrow.parquet  # noqa: F401
 
-    from sim.engine import meter_kernel
     from sim.engine.simulation import Simulation
     from sim.runner import run_to_directory
 
-    meter_kernel.warm_up()  # the meter's compiled replay (sim/engine/meter_kernel.py) loaded from numba's cache
     if case.get("builder", [None])[0] == "inference_speed":
         from sim.workloads import batching_kernel
 
@@ -210,6 +210,7 @@ def benchmarks(quick: bool) -> dict[str, dict]:
                                                                        "events": loop_events},
                 "a year of hourly weather + carbon, one job": signals_year,
                 "year-10k (in memory)": year,
+                "batch-queue: 9,800 jobs in 2 days (in memory)": {"kind": "scenario", "path": "scenarios/batch-queue.toml"},
                 "request-level inference (inference_speed.py's case)": {
                     "kind": "scenario", "builder": ["inference_speed", "scenario"], "args": [requests],
                     "report": {"arrivals": ["services", 0, "requests"], "changes": ["services", 0, "replica_changes"]}},
@@ -221,6 +222,7 @@ def benchmarks(quick: bool) -> dict[str, dict]:
                     ("meter signal changes / raw SimPy", "meter: the carbon intensity changes at every event"),
                     ("hourly weather + carbon year / raw SimPy", "a year of hourly weather + carbon, one job"),
                     ("year-10k / raw SimPy", "year-10k (in memory)"),
+                    ("batch queue / raw SimPy", "batch-queue: 9,800 jobs in 2 days (in memory)"),
                 )
             ] + [("request-level arrivals + replica changes / raw SimPy",
                   "request-level inference (inference_speed.py's case)", "simpy raw timeout loop", "service_events_per_s",
