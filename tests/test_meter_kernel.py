@@ -129,9 +129,9 @@ def test_a_long_log_of_changes_is_replayed_by_the_compiled_loops(facility_kind, 
     original = Meter._replay_chunk
 
     def counted(self, *args):
-        done = original(self, *args)
-        calls.append(done)
-        return done
+        replayed = original(self, *args)
+        calls.append(replayed)
+        return replayed
 
     monkeypatch.setattr(Meter, "_replay_chunk", counted)
     monkeypatch.setattr(meter_module, "_COMPILED_MIN_CHANGES", 64)
@@ -139,6 +139,7 @@ def test_a_long_log_of_changes_is_replayed_by_the_compiled_loops(facility_kind, 
     assert compiled == direct
     # every change but the first (it ends a stretch with no IT load: Python's) replayed by the kernel, in chunks:
     # 9,000 (or 6,000) load changes refresh the sums twice (once)
+    assert None not in calls
     assert sum(done for done, _ in calls) == 8999
     assert len(calls) >= (2 if signals else 3)
 
@@ -169,3 +170,28 @@ def test_the_meter_clock_moves_with_a_logged_change_and_readers_see_it():
     with pytest.raises(ValueError, match="back in time"):
         load.set_power_w(20.0, 1.0)
     assert math.isclose(meter.it_power_w, 3000.0)
+
+
+class LinearCooling:
+    """A facility model of a user's own, with `draw` only (no `draw_table`): its logs are replayed in Python."""
+
+    part_names = ()
+
+    def draw(self, it_power_w, weather=None):
+        from sim.engine.meter import FacilityDraw
+
+        return FacilityDraw(cooling_w=0.1 * it_power_w + 500.0, power_loss_w=0.02 * it_power_w)
+
+
+def test_a_facility_model_without_draw_table_gets_the_python_replay(monkeypatch):
+    def run_with(defer: bool):
+        monkeypatch.setattr(meter_module, "DEFER_CHANGES", defer)
+        bins = []
+        meter = Meter(60.0, LinearCooling(), bins.append, 250.0)
+        loads = [meter.load(channel, owner) for channel, owner in LOADS]
+        for i in range(2000):
+            loads[i % len(loads)].set_power_w(0.5 * i, POWERS_W[1 + i % (len(POWERS_W) - 1)])
+        meter.finish(1001.0)
+        return [record(b) for b in bins], {name: totals(t) for name, t in meter.owner_totals().items()}
+
+    assert run_with(True) == run_with(False)

@@ -397,9 +397,10 @@ class Meter:
 
     # ------------------------------------------------------------ the log of changes
     def flush(self) -> None:
-        """Replay the logged load changes (`Load.set_power_w`) in order: the meter is then exactly as if each had
-        been made when it came. A long log goes to the compiled loops of sim/engine/meter_kernel.py (what they buy:
-        about 0.1 us a change instead of 5), a short one, or one they cannot take, through `_apply_constant`."""
+        """Replay the logged changes of loads and signals (`Load.set_power_w`, `set_constants`, `set_signal`) in
+        order: the meter is then exactly as if each had been made when it came. A long log goes to the compiled
+        loops of sim/engine/meter_kernel.py (what they buy: about 0.1 us a change instead of 1-7), a short one, or
+        what they cannot take, through `_apply_logged`."""
         pending = self._pending
         if not pending:
             return
@@ -452,22 +453,23 @@ class Meter:
         load_owner = np.array([owner_index[load.owner] for load in loads], dtype=np.int64)
         n, start = log_w.size, 0
         while start < n:
-            done, stopped = self._replay_chunk(kernel, log_t_s[start:], log_load[start:], log_w[start:], loads,
-                                               load_channel, load_owner, owner_names)
+            replayed = self._replay_chunk(kernel, log_t_s[start:], log_load[start:], log_w[start:], loads,
+                                          load_channel, load_owner, owner_names)
+            if replayed is None:
+                break   # the rest in Python
+            done, stopped = replayed
             start += done
             if stopped:   # a stretch with no IT load: that change in Python, then on
-                if done < 0:
-                    return start - done
                 i = 3 * start
                 self._apply_logged(pending[i], pending[i + 1], pending[i + 2])
                 start += 1
         return start
 
     def _replay_chunk(self, kernel, log_t_s, log_load, log_w, loads, load_channel, load_owner,
-                      owner_names) -> tuple[int, bool]:
+                      owner_names) -> tuple[int, bool] | None:
         """One chunk of `_flush_compiled`: pack the state the changes touch, replay, unpack. Returns the entries
-        replayed and whether the kernel stopped before a stretch with no IT load (the next entry is for
-        `_apply_constant`); (-entries, True) where it cannot take any: all of them are."""
+        replayed and whether the kernel stopped before one it leaves to Python (a stretch with no IT load: the
+        next entry is for `_apply_logged`); None where the facility gives no draws for it (all of them are)."""
         load_w = np.array([load.power_w for load in loads], dtype=float)
         channel_w = np.array(self._channel_const_w, dtype=float)
         heat_w = np.empty(log_w.size + 1)
@@ -481,7 +483,7 @@ class Meter:
             # the kernel takes no draw at a heat <= 0 (it stops there): any positive heat stands in
             table = self.facility.draw_table(np.where(heat_w > 0.0, heat_w, 1.0), self.weather)
         if table is None or table[4].shape != (heat_w.size, n_parts):
-            return -log_w.size, True
+            return None
         cooling_w, loss_w, misc_w, water_l_per_s, parts_w_table = table
         owners = [self._owners[name] for name in owner_names]
         n_owners, n_signals = len(owners), len(self._values)
