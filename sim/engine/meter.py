@@ -15,7 +15,8 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, NamedTuple, Protocol
+from types import MappingProxyType
+from typing import Callable, Iterable, Mapping, NamedTuple, Protocol
 
 import numpy as np
 
@@ -1212,12 +1213,13 @@ class Meter:
         self.finished = True
 
     # --------------------------------------------------------------- reports
-    def owner_totals(self) -> dict[str, OwnerTotals]:
-        """Totals per owner up to the meter's current instant."""
+    def owner_totals(self) -> Mapping[str, OwnerTotals]:
+        """Totals per owner up to the meter's current instant: a read-only view, not a copy (a batch queue's job
+        log asks at every output row, and a year of jobs registers tens of thousands of owners)."""
         self.flush()
         for owner in self._active_owners:
             self._settle(self._owners[owner], self.now_s)
-        return dict(self._totals)
+        return MappingProxyType(self._totals)
 
     def owner_total(self, owner: str) -> OwnerTotals | None:
         """One owner's totals up to the meter's current instant (None for an owner never registered)."""

@@ -126,6 +126,7 @@ class Simulation:
             for spec in scenario.jobs
         ]
         self.queued_jobs = [BatchJob(self.env, self.cluster, spec) for spec in queued_specs]
+        self._queued_ids: set[int] | None = None
         self.services = self._build_services()
 
     def _build_services(self) -> list:
@@ -250,7 +251,9 @@ class Simulation:
         """Rows of `jobs` (default: every training job, then every queued job), in that order."""
         owners = self.meter.owner_totals()
         chosen = [*self.jobs, *self.queued_jobs] if jobs is None else list(jobs)
-        queued = {id(job) for job in self.queued_jobs}
+        queued = self._queued_ids
+        if queued is None:   # once: the job log asks for a few rows at every output row
+            queued = self._queued_ids = {id(job) for job in self.queued_jobs}
         rows = []
         for job in chosen:
             if id(job) in queued:
@@ -289,10 +292,20 @@ class Simulation:
                 **self._footprint_columns(job.spec.name, job.allocated_node_s(end_s)),
             })
             rows[-1].update(job.result_columns(end_s, network_kwh=channel_kwh[2], storage_kwh=channel_kwh[3]))
-        integrals = carbon_integrals(self.grid, self.start_epoch_s, end_s)
+        integrals = self._carbon_integrals(end_s)
         for row, job in zip(rows, chosen):
             row.update(policy_job_columns(job, owners, integrals, end_s, self._instant))
         return rows
+
+    def _carbon_integrals(self, end_s: float) -> dict:
+        """The grid's running integrals for the jobs' run-now credits, over the whole run, read once: the job log
+        asks at every output row, and an integral read up to each row's end would make a year of rows quadratic.
+        (Without a stated duration, read again, twice as far, when a row ends beyond them.)"""
+        cached = getattr(self, "_integrals", None)
+        if cached is None or cached[0] < end_s:
+            span_s = max(end_s, self.scenario.scenario.duration or 0.0, 2.0 * cached[0] if cached else 0.0)
+            cached = self._integrals = (span_s, carbon_integrals(self.grid, self.start_epoch_s, span_s))
+        return cached[1]
 
     def _footprint_columns(self, owner: str, allocated_node_s: float) -> dict:
         """The footprint columns of a job (or any owner) holding `allocated_node_s` node-seconds."""

@@ -23,19 +23,32 @@ class JobLog:
     def __init__(self, path: Path, schema: pa.Schema, jobs: list, table: Callable[[list, float], pa.Table]):
         self._writer = pq.ParquetWriter(path, schema, compression="zstd")
         self._table = table
-        self._waiting = list(jobs)          # jobs whose row is not written yet
+        # Each output row looks only at the jobs submitted by its end (a job cannot finish before): a year of a
+        # generated queue holds tens of thousands of jobs that are not submitted yet, or long done.
+        self._order = {id(job): i for i, job in enumerate(jobs)}   # rows keep the jobs' order within a batch
+        self._unsubmitted = sorted(jobs, key=lambda job: job.spec.submit_at)
+        self._next = 0
+        self._waiting: list = []            # submitted, row not written yet
         self._buffer: list[pa.Table] = []
         self._buffered = 0
 
     def due(self, start_s: float, end_s: float) -> dict:
         """Recorder provider with no columns: write the rows of the jobs finished by `end_s`."""
+        unsubmitted, i = self._unsubmitted, self._next
+        while i < len(unsubmitted) and unsubmitted[i].spec.submit_at <= end_s:
+            self._waiting.append(unsubmitted[i])
+            i += 1
+        self._next = i
         done = [job for job in self._waiting
                 if job.state.finished_at_s is not None and job.state.finished_at_s <= end_s]
         if done:
             written = {id(job) for job in done}   # (a list's `in` compares jobs field by field: quadratic)
             self._waiting = [job for job in self._waiting if id(job) not in written]
-            self._add(self._table(done, end_s))
+            self._add(self._table(sorted(done, key=self._index), end_s))
         return {}
+
+    def _index(self, job) -> int:
+        return self._order[id(job)]
 
     def _add(self, table: pa.Table) -> None:
         self._buffer.append(table)
@@ -50,8 +63,9 @@ class JobLog:
 
     def close(self, end_s: float) -> None:
         """The jobs not written yet (unfinished, or finished in the last row), then the file's end."""
-        if self._waiting:
-            self._add(self._table(self._waiting, end_s))
-            self._waiting = []
+        rest = self._waiting + self._unsubmitted[self._next:]
+        if rest:
+            self._add(self._table(sorted(rest, key=self._index), end_s))
+            self._waiting, self._next = [], len(self._unsubmitted)
         self._flush()
         self._writer.close()
