@@ -21,7 +21,8 @@ Benchmarks and their targets (issue 11):
              service's own events (arrivals and replica changes, which its run-ahead handles in time order
              without SimPy)
   year       scenarios/year-10k.toml: simulated seconds per wall second (>= 1e7)
-  scale      the year against its first month (<= 12.2x: linear) and 1,000 against 100,000 GPUs (<= 1.2x)
+  scale      the year against its first month (<= 12.2x: linear) and 1,000 against 100,000 GPUs (<= 1.2x); a
+             generated batch queue (scenarios/batch-queue.toml at 40 DGX, 4 jobs/h), a year against a month
   memory     request-level inference at 10x the requests (<= 1.3x peak RSS); year against month (<= 1.2x)
   flow       flow against request fidelity on the same scenario, 20-90 % of capacity: energy within 2 %,
              p99 latency within 15 % below 80 % (benchmarks/flow_vs_request.py)
@@ -198,6 +199,11 @@ def benchmarks(quick: bool) -> dict[str, dict]:
     loop_events = 100_000 if quick else 300_000
     requests = 20_000 if quick else 60_000
     month = ["scenario.duration=30d"]
+    queue = ["cluster.nodes=40", "queue.generator.rate_per_h=4.0", "queue.generator.duration_median='1h'"]
+    queue_month = {"kind": "scenario", "path": "scenarios/batch-queue.toml",
+                   "overrides": [*queue, "scenario.duration='30d'", "queue.generator.span='30d'"]}
+    queue_year = {"kind": "scenario", "path": "scenarios/batch-queue.toml",
+                  "overrides": [*queue, "scenario.duration='365d'", "queue.generator.span='365d'"]}
     year = {"kind": "scenario", "path": "scenarios/year-10k.toml"}
     signals_year = {"kind": "scenario", "path": "scenarios/climate/temperate-air.toml",
                     "overrides": ["grid.region='us-virginia'"]}
@@ -238,12 +244,16 @@ def benchmarks(quick: bool) -> dict[str, dict]:
                 "year-10k, whole year": year,
                 "year-10k at 1,000 GPUs": {**year, "overrides": _year_overrides(1_000)},
                 "year-10k at 100,000 GPUs": {**year, "overrides": _year_overrides(100_000)},
+                "batch queue (40 DGX, 4 jobs/h), a month": queue_month,
+                "batch queue (40 DGX, 4 jobs/h), a year": queue_year,
             },
             "ratios": [
                 ("year / month wall (<= 365/30: linear)", "year-10k, whole year", "year-10k, first month",
                  "wall_s", 365.0 / 30.0, "<="),
                 ("100,000 / 1,000 GPUs wall", "year-10k at 100,000 GPUs", "year-10k at 1,000 GPUs", "wall_s", 1.2,
                  "<="),
+                ("batch queue year / month wall (<= 365/30: linear)", "batch queue (40 DGX, 4 jobs/h), a year",
+                 "batch queue (40 DGX, 4 jobs/h), a month", "wall_s", 365.0 / 30.0, "<="),
             ],
         },
         "memory": {
