@@ -195,3 +195,29 @@ def test_a_facility_model_without_draw_table_gets_the_python_replay(monkeypatch)
         return [record(b) for b in bins], {name: totals(t) for name, t in meter.owner_totals().items()}
 
     assert run_with(True) == run_with(False)
+
+
+@settings(max_examples=40, deadline=None)
+@given(ops=st.lists(op, min_size=1, max_size=150), mode=st.sampled_from(["direct", "python", "compiled"]))
+def test_changed_owner_totals_names_every_owner_whose_totals_changed(ops, mode):
+    """Hourly matching asks only for the owners whose totals changed since it last asked: none may be missed."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(meter_module, "_COMPILED_MIN_CHANGES", 1 if mode == "compiled" else 10**9)
+        meter = Meter(30.0, facility("fixed_pue"), lambda b: None, 300.0, signals=(ELECTRICITY_PRICE,))
+        meter.defer_changes = mode != "direct"
+        loads = [meter.load(channel, owner) for channel, owner in LOADS]
+        seen = {name: totals(t) for name, t in meter.owner_totals().items()}
+        t_s = 0.0
+        for kind, dt_s, a, b in ops:
+            t_s += dt_s
+            if kind == "set":
+                loads[a].set_power_w(t_s, POWERS_W[b])
+            elif kind == "periodic":
+                loads[a].set_profile(t_s, PeriodicPower(t_s, (2.0, 1.0), (POWERS_W[b] + 10.0, 5.0)))
+            elif kind == "read":
+                meter.advance(t_s)
+                changed = meter.changed_owner_totals()
+                now = {name: totals(t) for name, t in meter.owner_totals().items()}
+                assert {name for name in now if now[name] != seen.get(name)} <= set(changed)
+                assert all(totals(t) == now[name] for name, t in changed.items())
+                seen = now

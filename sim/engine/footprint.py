@@ -452,8 +452,8 @@ class FootprintAccountant:
         m.hours += 1
         row_factor = fraction if self.contract.matching == "hourly" else 1.0
         self._ready.extend((b, row_factor * b.carbon_g) for b in bins)
-        if self.meter is not None:
-            for owner, totals in self.meter.owner_totals().items():
+        if self.meter is not None:   # an owner that drew nothing this hour adds 0 to its residual: skipped
+            for owner, totals in self.meter.changed_owner_totals().items():
                 carbon_g = totals.carbon_g
                 delta_g = carbon_g - self._owner_carbon_seen_g.get(owner, 0.0)
                 self._owner_carbon_seen_g[owner] = carbon_g

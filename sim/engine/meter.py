@@ -200,9 +200,10 @@ class Load:
 class _Owner:
     """One owner's constant draws and the accumulators it last collected at (see `Meter._integrate`)."""
 
-    __slots__ = ("totals", "const_w", "drawing", "settled_s", "snapshot", "loads")
+    __slots__ = ("name", "totals", "const_w", "drawing", "settled_s", "snapshot", "loads")
 
-    def __init__(self, totals: OwnerTotals, settled_s: float, snapshot: list[float]):
+    def __init__(self, name: str, totals: OwnerTotals, settled_s: float, snapshot: list[float]):
+        self.name = name
         self.loads: list[Load] = []               # its loads (`Meter._refresh_sums` visits those of drawing owners)
         self.totals = totals
         self.const_w = [0.0] * len(IT_CHANNELS)   # constant draws by channel [W]
@@ -299,6 +300,9 @@ class Meter:
         self._totals: dict[str, OwnerTotals] = {}
         # Owners with at least one load drawing power: only they are settled when totals are asked for.
         self._active_owners: dict[str, None] = {}
+        # Owners whose totals changed since `changed_owner_totals` last asked (hourly matching asks every hour; a
+        # year of a job queue has tens of thousands of owners, few of them drawing in any hour).
+        self._changed_owners: dict[str, None] = {}
         self._changes_since_refresh = 0
         self._draw: FacilityDraw | None = None
         self._draw_heat_w = 0.0
@@ -379,7 +383,7 @@ class Meter:
         if owner not in self._owners:
             totals = OwnerTotals(signal_keys=self._signal_keys)
             self._totals[owner] = totals
-            self._owners[owner] = _Owner(totals, self.now_s, self._accumulators(self.now_s))
+            self._owners[owner] = _Owner(owner, totals, self.now_s, self._accumulators(self.now_s))
         self._owners[owner].loads.append(load)
         return load
 
@@ -559,6 +563,7 @@ class Meter:
             totals.water_l = float(owner_water_l[i])
             if owner_signal_set[i]:
                 totals.signal_energy_integral.update(zip(signal_keys, owner_signal[i].tolist()))
+                self._changed_owners[name] = None
             if owner.drawing:
                 active.setdefault(name, None)
             else:
@@ -1049,6 +1054,7 @@ class Meter:
             for load, e in zip(self._periodic, periodic_j):
                 if e:
                     totals = self._totals[load.owner]
+                    self._changed_owners[load.owner] = None
                     totals.channel_energy_j[load.channel_index] += e
                     self._credit(totals, e * fac_per_it, e * water_per_it,
                                  [e * fac_per_it * v / J_PER_KWH for v in values])
@@ -1092,6 +1098,7 @@ class Meter:
         totals = self._totals.get(UNATTRIBUTED)
         if totals is None:
             totals = self._totals[UNATTRIBUTED] = OwnerTotals(signal_keys=self._signal_keys)
+        self._changed_owners[UNATTRIBUTED] = None
         self._credit(totals, facility_j, water_l, [facility_j * v / J_PER_KWH for v in self._values])
 
     @staticmethod
@@ -1158,6 +1165,7 @@ class Meter:
         const_w = owner.const_w
         power_w = const_w[0] + const_w[1] + const_w[2] + const_w[3]
         if power_w:
+            self._changed_owners[owner.name] = None
             totals = owner.totals
             then = owner.snapshot
             elapsed_s = t_s - owner.settled_s
@@ -1220,6 +1228,14 @@ class Meter:
         for owner in self._active_owners:
             self._settle(self._owners[owner], self.now_s)
         return MappingProxyType(self._totals)
+
+    def changed_owner_totals(self) -> dict[str, OwnerTotals]:
+        """The totals, up to the meter's current instant, of the owners whose totals changed since the last call
+        (all owners that drew power in between; an owner that did not has the same totals as then). For one
+        consumer: the hourly clean-energy matching."""
+        totals = self.owner_totals()   # settles the active owners
+        changed, self._changed_owners = self._changed_owners, {}
+        return {name: totals[name] for name in changed}
 
     def owner_total(self, owner: str) -> OwnerTotals | None:
         """One owner's totals up to the meter's current instant (None for an owner never registered)."""
