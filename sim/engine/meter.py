@@ -393,12 +393,7 @@ class Meter:
             self.flush()
         if now_s != self.now_s:
             self.advance(now_s)
-        if load.periodic is None and power_w == load.power_w:
-            return  # nothing changes: nothing to integrate
-        self._integrate(self.now_s)
-        owner = self._owners[load.owner]
-        self._settle(owner, self.now_s)
-        self._set_constant(load, owner, power_w)
+        self._apply_constant(load, self.now_s, power_w)
 
     # ------------------------------------------------------------ the log of changes
     def flush(self) -> None:
@@ -420,18 +415,14 @@ class Meter:
         rate `value`, as `set_signal` does."""
         if code >= 0:
             self._apply_constant(self._loads[code], t_s, value)
-            return
-        i = -1 - code
-        cw = self._channel_const_w
-        if self._periodic or cw[0] + cw[1] + cw[2] + cw[3] <= 0.0:   # `_cut_for_signals`, inlined
-            self._integrate(t_s)
-        self._integrate_signal(i, t_s)
-        self._values[i] = float(value)
+        else:
+            self._apply_signal(-1 - code, t_s, value)
 
     def _apply_constant(self, load: Load, t_s: float, power_w: float) -> None:
-        """`set_constant` of a logged change at t_s: the clock is at t_s or past it, with no edge crossed since."""
+        """Load `load` set to the constant draw `power_w` [W] at t_s, the meter's clock being at t_s or past it
+        with no edge crossed since (`set_constant`, or a logged change)."""
         if load.periodic is None and power_w == load.power_w:
-            return
+            return  # nothing changes: nothing to integrate
         self._integrate(t_s)
         owner = self._owners[load.owner]
         self._settle(owner, t_s)
@@ -716,10 +707,15 @@ class Meter:
             self.flush()
         if now_s != self.now_s:
             self.advance(now_s)
+        self._apply_signal(i, self.now_s, value)
+
+    def _apply_signal(self, i: int, t_s: float, value: float) -> None:
+        """Energy signal i set to the rate `value` at t_s, the meter's clock being at t_s or past it with no edge
+        crossed since (`set_signal`, or a logged change)."""
         cw = self._channel_const_w
         if self._periodic or cw[0] + cw[1] + cw[2] + cw[3] <= 0.0:   # `_cut_for_signals`, inlined
-            self._integrate(self.now_s)
-        self._integrate_signal(i, self.now_s)
+            self._integrate(t_s)
+        self._integrate_signal(i, t_s)
         self._values[i] = float(value)
 
     def _set_next_edge(self) -> None:

@@ -126,7 +126,8 @@ class Simulation:
             for spec in scenario.jobs
         ]
         self.queued_jobs = [BatchJob(self.env, self.cluster, spec) for spec in queued_specs]
-        self._queued_ids: set[int] | None = None
+        self._queued_ids = {id(job) for job in self.queued_jobs}   # (the job rows ask at every output row)
+        self._integrals: tuple[float, dict] | None = None   # (span [s], the grid's integrals): `_carbon_integrals`
         self.services = self._build_services()
 
     def _build_services(self) -> list:
@@ -252,8 +253,6 @@ class Simulation:
         owners = self.meter.owner_totals()
         chosen = [*self.jobs, *self.queued_jobs] if jobs is None else list(jobs)
         queued = self._queued_ids
-        if queued is None:   # once: the job log asks for a few rows at every output row
-            queued = self._queued_ids = {id(job) for job in self.queued_jobs}
         rows = []
         for job in chosen:
             if id(job) in queued:
@@ -301,7 +300,7 @@ class Simulation:
         """The grid's running integrals for the jobs' run-now credits, over the whole run, read once: the job log
         asks at every output row, and an integral read up to each row's end would make a year of rows quadratic.
         (Without a stated duration, read again, twice as far, when a row ends beyond them.)"""
-        cached = getattr(self, "_integrals", None)
+        cached = self._integrals
         if cached is None or cached[0] < end_s:
             span_s = max(end_s, self.scenario.scenario.duration or 0.0, 2.0 * cached[0] if cached else 0.0)
             cached = self._integrals = (span_s, carbon_integrals(self.grid, self.start_epoch_s, span_s))
